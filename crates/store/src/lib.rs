@@ -1,0 +1,1 @@
+//! Watchtrail storage core (being built): WAL, segments, object storage, catalog.
