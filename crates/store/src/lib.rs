@@ -1,1 +1,31 @@
-//! Watchtrail storage core (being built): WAL, segments, object storage, catalog.
+//! Watchtrail storage core: it knows bytes and records, not metrics or logs.
+//!
+//! - [`wal`]: write-ahead log with group commit ([`Wal`]).
+//! - [`segment`]: the immutable, compressed segment file format ([`SegmentBuilder`],
+//!   [`SegmentReader`]); byte layout in `crates/store/FORMAT.md`.
+//! - [`objects`]: [`BlobStore`], the door to object storage.
+//! - [`catalog`]: the metadata [`Catalog`] and its SQLite implementation.
+//! - [`segments`]: [`SegmentStore`], segments in blobs registered in the catalog, with
+//!   compaction, retention and orphan cleanup.
+//! - [`error`]: the one error type, [`StoreError`].
+
+#![warn(missing_docs)]
+
+mod bloom;
+mod codec;
+
+pub mod catalog;
+pub mod error;
+pub mod objects;
+pub mod segment;
+pub mod segments;
+pub mod wal;
+
+pub use catalog::{Catalog, SegmentMeta, SqliteCatalog, CATALOG_SCHEMA_VERSION};
+pub use error::{Result, StoreError};
+pub use objects::BlobStore;
+pub use segment::{
+    KeyFilter, Record, SegmentBuilder, SegmentReader, SEGMENT_MAGIC, SEGMENT_VERSION,
+};
+pub use segments::{CompactionPolicy, CompactionReport, SegmentStore, SEGMENTS_PREFIX};
+pub use wal::{SyncMode, Wal, WalEntry, WalOptions, WalStats, WAL_MAGIC, WAL_VERSION};

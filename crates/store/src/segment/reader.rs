@@ -1,0 +1,363 @@
+//! Validating and scanning segment bytes.
+
+use super::{BlockMeta, KeyFilter, Record, BLOCK_HEADER_LEN, MAX_BLOCK_BYTES};
+use super::{SEGMENT_HEADER_LEN, SEGMENT_MAGIC, SEGMENT_TRAILER_LEN, SEGMENT_VERSION};
+use crate::bloom::{Bloom, MAX_BLOOM_HASHES};
+use crate::codec::{unzigzag, Reader};
+use crate::error::{Result, StoreError};
+use bytes::Bytes;
+use std::io::Read;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A validated, read-only view of one segment's bytes.
+pub struct SegmentReader {
+    data: Bytes,
+    blocks: Vec<BlockMeta>,
+    bloom: Bloom,
+    version: u16,
+    min_ts: i64,
+    max_ts: i64,
+    record_count: u64,
+    distinct_keys: u64,
+    blocks_decoded: AtomicU64,
+}
+
+impl std::fmt::Debug for SegmentReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentReader")
+            .field("bytes", &self.data.len())
+            .field("blocks", &self.blocks.len())
+            .field("records", &self.record_count)
+            .field("min_ts", &self.min_ts)
+            .field("max_ts", &self.max_ts)
+            .finish()
+    }
+}
+
+fn bad(detail: impl Into<String>) -> StoreError {
+    StoreError::corruption("segment", detail)
+}
+
+fn range(start: u64, len: u64, limit: usize) -> Result<std::ops::Range<usize>> {
+    let start = usize::try_from(start).map_err(|_| bad("offset out of range"))?;
+    let len = usize::try_from(len).map_err(|_| bad("length out of range"))?;
+    let end = start
+        .checked_add(len)
+        .ok_or_else(|| bad("offset overflow"))?;
+    if end > limit {
+        return Err(bad(format!(
+            "section {start}..{end} exceeds its bound {limit}"
+        )));
+    }
+    Ok(start..end)
+}
+
+impl SegmentReader {
+    /// Validates magic, version, trailer, index, bloom filter and every block checksum.
+    /// Malformed input yields [`StoreError::DataCorruption`], never a panic.
+    pub fn open(data: Bytes) -> Result<SegmentReader> {
+        let len = data.len();
+        if len < SEGMENT_HEADER_LEN + SEGMENT_TRAILER_LEN {
+            return Err(bad(format!("{len} bytes is too short for a segment")));
+        }
+        let mut head = Reader::new(&data);
+        if head.array::<5>() != Some(SEGMENT_MAGIC) {
+            return Err(bad("bad header magic"));
+        }
+        let version = head.u16().ok_or_else(|| bad("truncated header"))?;
+        if version != SEGMENT_VERSION {
+            return Err(bad(format!("unsupported segment format version {version}")));
+        }
+        let trailer_start = len - SEGMENT_TRAILER_LEN;
+        let trailer = &data[trailer_start..];
+        if trailer[84..] != SEGMENT_MAGIC {
+            return Err(bad("bad trailer magic"));
+        }
+        let mut t = Reader::new(trailer);
+        let field = || bad("truncated trailer");
+        let t_version = t.u16().ok_or_else(field)?;
+        let _flags = t.u16().ok_or_else(field)?;
+        let min_ts = t.i64().ok_or_else(field)?;
+        let max_ts = t.i64().ok_or_else(field)?;
+        let record_count = t.u64().ok_or_else(field)?;
+        let distinct_keys = t.u64().ok_or_else(field)?;
+        let index_offset = t.u64().ok_or_else(field)?;
+        let index_len = t.u64().ok_or_else(field)?;
+        let index_crc = t.u32().ok_or_else(field)?;
+        let bloom_offset = t.u64().ok_or_else(field)?;
+        let bloom_len = t.u64().ok_or_else(field)?;
+        let bloom_k = t.u32().ok_or_else(field)?;
+        let bloom_crc = t.u32().ok_or_else(field)?;
+        let trailer_crc = t.u32().ok_or_else(field)?;
+        if crc32c::crc32c(&trailer[..80]) != trailer_crc {
+            return Err(bad("trailer checksum mismatch"));
+        }
+        if t_version != version {
+            return Err(bad(format!(
+                "trailer version {t_version} differs from header version {version}"
+            )));
+        }
+        let index_range = range(index_offset, index_len, trailer_start)?;
+        let bloom_range = range(bloom_offset, bloom_len, trailer_start)?;
+        if index_range.start < SEGMENT_HEADER_LEN
+            || bloom_range.start != index_range.end
+            || bloom_range.end != trailer_start
+        {
+            return Err(bad(
+                "index and bloom sections are not adjacent to the trailer",
+            ));
+        }
+        let index_bytes = &data[index_range.clone()];
+        if crc32c::crc32c(index_bytes) != index_crc {
+            return Err(bad("index checksum mismatch"));
+        }
+        let bloom_bytes = &data[bloom_range];
+        if crc32c::crc32c(bloom_bytes) != bloom_crc {
+            return Err(bad("bloom filter checksum mismatch"));
+        }
+        if bloom_k > MAX_BLOOM_HASHES || (bloom_k == 0) != bloom_bytes.is_empty() {
+            return Err(bad(format!(
+                "invalid bloom filter ({bloom_k} hashes, {} bytes)",
+                bloom_bytes.len()
+            )));
+        }
+
+        let blocks = parse_index(index_bytes, index_range.start)?;
+        let mut total = 0u64;
+        for (i, b) in blocks.iter().enumerate() {
+            let r = range(b.offset, u64::from(b.len), index_range.start)?;
+            let block = &data[r];
+            let raw_len: [u8; 4] = block[..4].try_into().map_err(|_| bad("short block"))?;
+            let stored =
+                u32::from_le_bytes(block[4..8].try_into().map_err(|_| bad("short block"))?);
+            if crc32c::crc32c_append(crc32c::crc32c(&raw_len), &block[BLOCK_HEADER_LEN..]) != stored
+            {
+                return Err(bad(format!("block {i} checksum mismatch")));
+            }
+            total += u64::from(b.records);
+        }
+        if total != record_count {
+            return Err(bad(format!(
+                "index holds {total} records, trailer says {record_count}"
+            )));
+        }
+        if let (Some(lo), Some(hi)) = (
+            blocks.iter().map(|b| b.min_ts).min(),
+            blocks.iter().map(|b| b.max_ts).max(),
+        ) {
+            if lo != min_ts || hi != max_ts {
+                return Err(bad("trailer time range disagrees with the index"));
+            }
+        }
+        Ok(SegmentReader {
+            bloom: Bloom::from_parts(bloom_bytes.to_vec(), bloom_k),
+            data,
+            blocks,
+            version,
+            min_ts,
+            max_ts,
+            record_count,
+            distinct_keys,
+            blocks_decoded: AtomicU64::new(0),
+        })
+    }
+
+    /// Format version of this segment.
+    pub fn version(&self) -> u16 {
+        self.version
+    }
+
+    /// Smallest record timestamp (0 for an empty segment).
+    pub fn min_ts(&self) -> i64 {
+        self.min_ts
+    }
+
+    /// Largest record timestamp (0 for an empty segment).
+    pub fn max_ts(&self) -> i64 {
+        self.max_ts
+    }
+
+    /// Number of records.
+    pub fn record_count(&self) -> u64 {
+        self.record_count
+    }
+
+    /// Number of distinct keys.
+    pub fn distinct_keys(&self) -> u64 {
+        self.distinct_keys
+    }
+
+    /// Number of compressed blocks.
+    pub fn block_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Size of the segment in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// How many blocks scans of this reader have decompressed so far (to observe skipping).
+    pub fn blocks_decoded(&self) -> u64 {
+        self.blocks_decoded.load(Ordering::Relaxed)
+    }
+
+    /// False only when no record has this key (bloom filter; false positives possible).
+    pub fn may_contain_key(&self, key: &[u8]) -> bool {
+        self.bloom.may_contain(key)
+    }
+
+    /// Records matching `filter` with `from_ts <= ts < to_ts`, in `(key, ts)` order.
+    pub fn scan(&self, filter: &KeyFilter, from_ts: i64, to_ts: i64) -> Result<Vec<Record>> {
+        if to_ts <= from_ts {
+            return Ok(Vec::new());
+        }
+        self.scan_inclusive(filter, from_ts, to_ts - 1)
+    }
+
+    /// Every record of the segment, in `(key, ts)` order.
+    pub fn read_all(&self) -> Result<Vec<Record>> {
+        self.scan_inclusive(&KeyFilter::All, i64::MIN, i64::MAX)
+    }
+
+    fn scan_inclusive(&self, filter: &KeyFilter, lo: i64, hi: i64) -> Result<Vec<Record>> {
+        let mut out = Vec::new();
+        if let KeyFilter::Exact(k) = filter {
+            if !self.may_contain_key(k) {
+                return Ok(out);
+            }
+        }
+        for (i, b) in self.blocks.iter().enumerate() {
+            if filter.is_past(&b.first_key) {
+                break;
+            }
+            if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
+                continue;
+            }
+            for r in self.decode_block(i)? {
+                if r.ts >= lo && r.ts <= hi && filter.matches(&r.key) {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn decode_block(&self, i: usize) -> Result<Vec<Record>> {
+        let b = self
+            .blocks
+            .get(i)
+            .ok_or_else(|| bad("block index out of range"))?;
+        let r = range(b.offset, u64::from(b.len), self.data.len())?;
+        let block = &self.data[r];
+        let mut h = Reader::new(block);
+        let raw_len = h.u32().ok_or_else(|| bad("short block"))? as usize;
+        if raw_len > MAX_BLOCK_BYTES {
+            return Err(bad(format!(
+                "block {i} claims {raw_len} uncompressed bytes"
+            )));
+        }
+        let compressed = &block[BLOCK_HEADER_LEN..];
+        let mut raw = Vec::with_capacity(raw_len.min(compressed.len().saturating_mul(16)));
+        zstd::stream::read::Decoder::with_buffer(compressed)
+            .and_then(|d| d.take(raw_len as u64 + 1).read_to_end(&mut raw))
+            .map_err(|e| bad(format!("block {i} does not decompress: {e}")))?;
+        if raw.len() != raw_len {
+            return Err(bad(format!(
+                "block {i} decompressed to {} bytes, expected {raw_len}",
+                raw.len()
+            )));
+        }
+        self.blocks_decoded.fetch_add(1, Ordering::Relaxed);
+
+        let mut rd = Reader::new(&raw);
+        let mut recs: Vec<Record> = Vec::with_capacity((b.records as usize).min(raw_len));
+        let mut key: Vec<u8> = Vec::new();
+        let mut ts = 0i64;
+        let malformed = || bad(format!("block {i} has a malformed record"));
+        while rd.remaining() > 0 {
+            let shared =
+                usize::try_from(rd.uvarint().ok_or_else(malformed)?).map_err(|_| malformed())?;
+            if shared > key.len() {
+                return Err(malformed());
+            }
+            let suffix_len = rd.len_prefix().ok_or_else(malformed)?;
+            key.truncate(shared);
+            key.extend_from_slice(rd.bytes(suffix_len).ok_or_else(malformed)?);
+            ts = ts.wrapping_add(unzigzag(rd.uvarint().ok_or_else(malformed)?));
+            let value_len = rd.len_prefix().ok_or_else(malformed)?;
+            let value = rd.bytes(value_len).ok_or_else(malformed)?.to_vec();
+            if ts < b.min_ts || ts > b.max_ts {
+                return Err(bad(format!(
+                    "block {i} has a record outside its time range"
+                )));
+            }
+            recs.push(Record {
+                key: key.clone(),
+                ts,
+                value,
+            });
+        }
+        let consistent = recs.len() == b.records as usize
+            && recs.first().is_some_and(|r| r.key == b.first_key)
+            && recs.last().is_some_and(|r| r.key == b.last_key);
+        if !consistent {
+            return Err(bad(format!("block {i} disagrees with its index entry")));
+        }
+        Ok(recs)
+    }
+}
+
+fn parse_index(bytes: &[u8], blocks_end: usize) -> Result<Vec<BlockMeta>> {
+    let mut r = Reader::new(bytes);
+    let short = || bad("truncated index");
+    let count = r.u32().ok_or_else(short)?;
+    let mut blocks: Vec<BlockMeta> = Vec::new();
+    for _ in 0..count {
+        let offset = r.u64().ok_or_else(short)?;
+        let len = r.u32().ok_or_else(short)?;
+        let records = r.u32().ok_or_else(short)?;
+        let min_ts = r.i64().ok_or_else(short)?;
+        let max_ts = r.i64().ok_or_else(short)?;
+        let first_len = r.u32().ok_or_else(short)? as usize;
+        let first_key = r.bytes(first_len).ok_or_else(short)?.to_vec();
+        let last_len = r.u32().ok_or_else(short)? as usize;
+        let last_key = r.bytes(last_len).ok_or_else(short)?.to_vec();
+        let end = offset
+            .checked_add(u64::from(len))
+            .ok_or_else(|| bad("block offset overflow"))?;
+        // Blocks are contiguous from the end of the header.
+        let expected_offset = blocks
+            .last()
+            .map_or(SEGMENT_HEADER_LEN as u64, |p| p.offset + u64::from(p.len));
+        let sane = offset == expected_offset
+            && end <= blocks_end as u64
+            && (len as usize) >= BLOCK_HEADER_LEN
+            && records > 0
+            && min_ts <= max_ts
+            && first_key <= last_key
+            && blocks.last().is_none_or(|p| p.last_key <= first_key);
+        if !sane {
+            return Err(bad(format!("index entry {} is inconsistent", blocks.len())));
+        }
+        blocks.push(BlockMeta {
+            offset,
+            len,
+            records,
+            min_ts,
+            max_ts,
+            first_key,
+            last_key,
+        });
+    }
+    if r.remaining() != 0 {
+        return Err(bad("trailing bytes after the index"));
+    }
+    let blocks_len = blocks
+        .last()
+        .map_or(SEGMENT_HEADER_LEN as u64, |p| p.offset + u64::from(p.len));
+    if blocks_len != blocks_end as u64 {
+        return Err(bad("bytes between the last block and the index"));
+    }
+    Ok(blocks)
+}

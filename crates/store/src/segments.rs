@@ -1,0 +1,506 @@
+//! [`SegmentStore`]: segments in a [`BlobStore`], registered in a [`Catalog`].
+//!
+//! Ordering rules that keep the two consistent across crashes:
+//! a new segment's blob is put before its catalog entry (a crash leaves at worst an orphan
+//! blob, removed by [`SegmentStore::cleanup_orphans`]); a removed segment leaves the catalog
+//! before its blob is deleted.
+
+use crate::catalog::{Catalog, SegmentMeta};
+use crate::error::{Result, StoreError};
+use crate::objects::BlobStore;
+use crate::segment::{KeyFilter, Record, SegmentBuilder, SegmentReader};
+use bytes::Bytes;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::Arc;
+use watchtrail_core::{SharedClock, SystemClock};
+
+/// Object path prefix under which every segment lives.
+pub const SEGMENTS_PREFIX: &str = "segments";
+const SCAN_RETRIES: usize = 3;
+
+/// Which segments [`SegmentStore::compact`] merges.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CompactionPolicy {
+    /// Level whose segments are merged; outputs go to `level + 1`.
+    pub level: u32,
+    /// Fewest inputs worth a merge.
+    pub min_inputs: usize,
+    /// Most inputs merged into one output.
+    pub max_inputs: usize,
+    /// Stop adding inputs to an output once their total size would exceed this; segments
+    /// already this large are left alone.
+    pub target_bytes: u64,
+}
+
+impl Default for CompactionPolicy {
+    fn default() -> Self {
+        CompactionPolicy {
+            level: 0,
+            min_inputs: 2,
+            max_inputs: 16,
+            target_bytes: 64 << 20,
+        }
+    }
+}
+
+/// What one [`SegmentStore::compact`] call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompactionReport {
+    /// Ids of the merged (and now deleted) input segments.
+    pub inputs: Vec<String>,
+    /// The segments written.
+    pub outputs: Vec<SegmentMeta>,
+    /// Records carried over (equal in and out).
+    pub records: u64,
+    /// Total size of the inputs.
+    pub bytes_before: u64,
+    /// Total size of the outputs.
+    pub bytes_after: u64,
+}
+
+struct ReaderCache {
+    capacity: usize,
+    tick: u64,
+    entries: HashMap<String, (Arc<SegmentReader>, u64)>,
+}
+
+impl ReaderCache {
+    fn get(&mut self, id: &str) -> Option<Arc<SegmentReader>> {
+        self.tick += 1;
+        let tick = self.tick;
+        self.entries.get_mut(id).map(|(r, t)| {
+            *t = tick;
+            r.clone()
+        })
+    }
+
+    fn insert(&mut self, id: String, reader: Arc<SegmentReader>) {
+        self.tick += 1;
+        if self.capacity == 0 {
+            return;
+        }
+        while self.entries.len() >= self.capacity && !self.entries.contains_key(&id) {
+            let oldest = self
+                .entries
+                .iter()
+                .min_by_key(|(_, (_, t))| *t)
+                .map(|(k, _)| k.clone());
+            match oldest {
+                Some(k) => self.entries.remove(&k),
+                None => break,
+            };
+        }
+        self.entries.insert(id, (reader, self.tick));
+    }
+}
+
+/// Segments of many streams: blobs plus catalog plus a small cache of opened readers.
+pub struct SegmentStore {
+    blobs: BlobStore,
+    catalog: Arc<dyn Catalog>,
+    builder: SegmentBuilder,
+    clock: SharedClock,
+    cache: Mutex<ReaderCache>,
+    /// Held shared while blobs and catalog disagree (a blob put but not yet registered, or
+    /// unregistered but not yet deleted); held exclusively by orphan cleanup.
+    registering: tokio::sync::RwLock<()>,
+}
+
+impl std::fmt::Debug for SegmentStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentStore")
+            .field("blobs", &self.blobs)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Escapes a stream name into one safe object path segment.
+fn encode_stream(stream: &str) -> String {
+    let mut out = String::with_capacity(stream.len());
+    for b in stream.bytes() {
+        if b.is_ascii_alphanumeric() || b == b'-' || b == b'_' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn sort_records(metas: &[SegmentMeta], per_segment: Vec<Vec<Record>>) -> Vec<Record> {
+    // Concatenate in (max_lsn, id) order so that equal (key, ts) pairs keep write order,
+    // then stable-sort by (key, ts).
+    let mut order: Vec<usize> = (0..metas.len()).collect();
+    order.sort_by(|&a, &b| (metas[a].max_lsn, &metas[a].id).cmp(&(metas[b].max_lsn, &metas[b].id)));
+    let mut slots: Vec<Option<Vec<Record>>> = per_segment.into_iter().map(Some).collect();
+    let mut out = Vec::new();
+    for i in order {
+        if let Some(recs) = slots.get_mut(i).and_then(Option::take) {
+            out.extend(recs);
+        }
+    }
+    out.sort_by(Record::cmp_key_ts);
+    out
+}
+
+impl SegmentStore {
+    /// A store over `blobs` and `catalog`, with the default builder and the system clock.
+    pub fn new(blobs: BlobStore, catalog: Arc<dyn Catalog>) -> Self {
+        SegmentStore {
+            blobs,
+            catalog,
+            builder: SegmentBuilder::default(),
+            clock: Arc::new(SystemClock),
+            cache: Mutex::new(ReaderCache {
+                capacity: 64,
+                tick: 0,
+                entries: HashMap::new(),
+            }),
+            registering: tokio::sync::RwLock::new(()),
+        }
+    }
+
+    /// Uses `clock` for `created_at`.
+    pub fn with_clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Uses `builder` for new segments.
+    pub fn with_builder(mut self, builder: SegmentBuilder) -> Self {
+        self.builder = builder;
+        self
+    }
+
+    /// Keeps at most `n` opened readers in memory.
+    pub fn with_cache_capacity(self, n: usize) -> Self {
+        {
+            let mut c = self.cache.lock();
+            c.capacity = n;
+            c.entries.clear();
+        }
+        self
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The catalog.
+    pub fn catalog(&self) -> &Arc<dyn Catalog> {
+        &self.catalog
+    }
+
+    async fn cat<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Catalog) -> Result<T> + Send + 'static,
+    {
+        let catalog = self.catalog.clone();
+        tokio::task::spawn_blocking(move || f(catalog.as_ref())).await?
+    }
+
+    /// Builds a segment of `records` at level `level`, puts its blob, caches its reader.
+    /// The caller registers the returned meta (blob first, catalog second).
+    async fn put_segment(
+        &self,
+        stream: &str,
+        records: Vec<Record>,
+        max_lsn: u64,
+        level: u32,
+    ) -> Result<SegmentMeta> {
+        let count = records.len() as u64;
+        let builder = self.builder;
+        let (bytes, reader) =
+            tokio::task::spawn_blocking(move || -> Result<(Bytes, SegmentReader)> {
+                let bytes = Bytes::from(builder.build(records)?);
+                let reader = SegmentReader::open(bytes.clone())?;
+                Ok((bytes, reader))
+            })
+            .await??;
+        let created_at = self.clock.now().millis();
+        let id = format!("{created_at:013}-{}", uuid::Uuid::new_v4().simple());
+        let meta = SegmentMeta {
+            path: format!("{SEGMENTS_PREFIX}/{}/{id}.seg", encode_stream(stream)),
+            id,
+            stream: stream.to_string(),
+            min_ts: reader.min_ts(),
+            max_ts: reader.max_ts(),
+            records: count,
+            bytes: bytes.len() as u64,
+            level,
+            max_lsn,
+            created_at,
+        };
+        self.blobs.put(&meta.path, bytes).await?;
+        self.cache.lock().insert(meta.id.clone(), Arc::new(reader));
+        Ok(meta)
+    }
+
+    /// Writes `records` as one new level-0 segment of `stream` holding WAL records up to
+    /// `max_lsn`: blob first, then catalog entry.
+    pub async fn write(
+        &self,
+        stream: &str,
+        records: Vec<Record>,
+        max_lsn: u64,
+    ) -> Result<SegmentMeta> {
+        if stream.is_empty() {
+            return Err(StoreError::InvalidArgument("stream name is empty".into()));
+        }
+        if records.is_empty() {
+            return Err(StoreError::InvalidArgument(
+                "refusing to write an empty segment".into(),
+            ));
+        }
+        let _guard = self.registering.read().await;
+        let meta = self.put_segment(stream, records, max_lsn, 0).await?;
+        let m = meta.clone();
+        self.cat(move |c| c.add_segment(&m)).await?;
+        tracing::debug!(stream, id = %meta.id, records = meta.records, bytes = meta.bytes, "segment written");
+        Ok(meta)
+    }
+
+    async fn reader(&self, meta: &SegmentMeta) -> Result<Arc<SegmentReader>> {
+        if let Some(r) = self.cache.lock().get(&meta.id) {
+            return Ok(r);
+        }
+        let bytes = self.blobs.get(&meta.path).await?;
+        let id = meta.id.clone();
+        let reader = tokio::task::spawn_blocking(move || {
+            SegmentReader::open(bytes).map_err(|e| match e {
+                StoreError::DataCorruption { detail, .. } => {
+                    StoreError::corruption(format!("segment {id}"), detail)
+                }
+                other => other,
+            })
+        })
+        .await??;
+        let reader = Arc::new(reader);
+        self.cache.lock().insert(meta.id.clone(), reader.clone());
+        Ok(reader)
+    }
+
+    /// Reads the segments' records: those matching `query` (filter, from, to), or all of them.
+    async fn read_segments(
+        &self,
+        metas: &[SegmentMeta],
+        query: Option<(&KeyFilter, i64, i64)>,
+    ) -> Result<Vec<Vec<Record>>> {
+        let mut readers = Vec::with_capacity(metas.len());
+        for m in metas {
+            readers.push(self.reader(m).await?);
+        }
+        let query = query.map(|(f, from, to)| (f.clone(), from, to));
+        tokio::task::spawn_blocking(move || {
+            readers
+                .iter()
+                .map(|r| match &query {
+                    Some((filter, from, to)) => r.scan(filter, *from, *to),
+                    None => r.read_all(),
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .await?
+    }
+
+    /// Records of `stream` matching `filter` with `from_ts <= ts < to_ts`, sorted by
+    /// `(key, ts)`; records with equal `(key, ts)` keep write order.
+    pub async fn scan(
+        &self,
+        stream: &str,
+        filter: &KeyFilter,
+        from_ts: i64,
+        to_ts: i64,
+    ) -> Result<Vec<Record>> {
+        let mut attempt = 0;
+        loop {
+            let s = stream.to_string();
+            let metas = self
+                .cat(move |c| c.segments_overlapping(&s, from_ts, to_ts))
+                .await?;
+            match self
+                .read_segments(&metas, Some((filter, from_ts, to_ts)))
+                .await
+            {
+                Ok(per_segment) => return Ok(sort_records(&metas, per_segment)),
+                // A concurrent compaction or retention may have deleted a blob after we
+                // listed it; the catalog already reflects that, so list again.
+                Err(StoreError::ObjectStore(object_store::Error::NotFound { .. }))
+                    if attempt < SCAN_RETRIES =>
+                {
+                    attempt += 1;
+                    tracing::debug!(stream, attempt, "segment vanished during scan, retrying");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Merges groups of small segments of `stream` at `policy.level` into larger ones at
+    /// `level + 1`, keeping every record: output blob put, then one atomic catalog swap,
+    /// then input blobs deleted.
+    pub async fn compact(
+        &self,
+        stream: &str,
+        policy: CompactionPolicy,
+    ) -> Result<CompactionReport> {
+        let s = stream.to_string();
+        let mut candidates: Vec<SegmentMeta> = self
+            .cat(move |c| c.segments(&s))
+            .await?
+            .into_iter()
+            .filter(|m| m.level == policy.level && m.bytes < policy.target_bytes)
+            .collect();
+        candidates.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+
+        let mut groups: Vec<Vec<SegmentMeta>> = Vec::new();
+        let mut current: Vec<SegmentMeta> = Vec::new();
+        let mut current_bytes = 0u64;
+        for m in candidates {
+            let full = current.len() >= policy.max_inputs.max(2)
+                || (!current.is_empty() && current_bytes + m.bytes > policy.target_bytes);
+            if full {
+                groups.push(std::mem::take(&mut current));
+                current_bytes = 0;
+            }
+            current_bytes += m.bytes;
+            current.push(m);
+        }
+        groups.push(current);
+
+        let mut report = CompactionReport::default();
+        for group in groups
+            .into_iter()
+            .filter(|g| g.len() >= policy.min_inputs.max(2))
+        {
+            self.compact_group(stream, &group, policy.level + 1, &mut report)
+                .await?;
+        }
+        if !report.inputs.is_empty() {
+            tracing::info!(
+                stream,
+                inputs = report.inputs.len(),
+                outputs = report.outputs.len(),
+                records = report.records,
+                bytes_before = report.bytes_before,
+                bytes_after = report.bytes_after,
+                "compaction finished"
+            );
+        }
+        Ok(report)
+    }
+
+    async fn compact_group(
+        &self,
+        stream: &str,
+        group: &[SegmentMeta],
+        level: u32,
+        report: &mut CompactionReport,
+    ) -> Result<()> {
+        let per_segment = self.read_segments(group, None).await?;
+        let records = sort_records(group, per_segment);
+        let count = records.len() as u64;
+        let expected: u64 = group.iter().map(|m| m.records).sum();
+        if count != expected {
+            return Err(StoreError::corruption(
+                format!("compaction of stream {stream}"),
+                format!("inputs hold {count} records, catalog says {expected}"),
+            ));
+        }
+        let max_lsn = group.iter().map(|m| m.max_lsn).max().unwrap_or(0);
+        let guard = self.registering.read().await;
+        let out = self.put_segment(stream, records, max_lsn, level).await?;
+        let ids: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
+        let (remove, add) = (ids.clone(), vec![out.clone()]);
+        if let Err(e) = self.cat(move |c| c.replace_segments(&remove, &add)).await {
+            self.cache.lock().entries.remove(&out.id);
+            if let Err(del) = self.blobs.delete(&out.path).await {
+                tracing::warn!(path = %out.path, error = %del, "could not delete unregistered compaction output");
+            }
+            return Err(e);
+        }
+        for m in group {
+            self.forget(m).await;
+        }
+        drop(guard);
+        report.inputs.extend(ids);
+        report.records += count;
+        report.bytes_before += group.iter().map(|m| m.bytes).sum::<u64>();
+        report.bytes_after += out.bytes;
+        report.outputs.push(out);
+        Ok(())
+    }
+
+    /// Drops the cached reader and deletes the blob of a segment already out of the catalog;
+    /// a failed delete only leaves an orphan for [`SegmentStore::cleanup_orphans`].
+    async fn forget(&self, m: &SegmentMeta) {
+        self.cache.lock().entries.remove(&m.id);
+        if let Err(e) = self.blobs.delete(&m.path).await {
+            tracing::warn!(path = %m.path, error = %e, "could not delete segment blob, left as orphan");
+        }
+    }
+
+    /// Drops whole segments of `stream` whose `max_ts < cutoff_ts` (catalog first, then
+    /// blob). Returns how many were dropped.
+    pub async fn apply_retention(&self, stream: &str, cutoff_ts: i64) -> Result<usize> {
+        let s = stream.to_string();
+        let old: Vec<SegmentMeta> = self
+            .cat(move |c| c.segments(&s))
+            .await?
+            .into_iter()
+            .filter(|m| m.max_ts < cutoff_ts)
+            .collect();
+        if old.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = old.iter().map(|m| m.id.clone()).collect();
+        let _guard = self.registering.read().await;
+        let removed = self.cat(move |c| c.remove_segments(&ids)).await?;
+        for m in &old {
+            self.forget(m).await;
+        }
+        tracing::info!(stream, cutoff_ts, removed, "retention dropped segments");
+        Ok(removed)
+    }
+
+    /// Deletes segment blobs that no catalog entry points at; returns the deleted paths.
+    pub async fn cleanup_orphans(&self) -> Result<Vec<String>> {
+        let _exclusive = self.registering.write().await;
+        let known: std::collections::HashSet<String> = self
+            .cat(|c| {
+                let mut paths = std::collections::HashSet::new();
+                for stream in c.streams()? {
+                    paths.extend(c.segments(&stream)?.into_iter().map(|m| m.path));
+                }
+                Ok(paths)
+            })
+            .await?;
+        let mut deleted = Vec::new();
+        for path in self.blobs.list(SEGMENTS_PREFIX).await? {
+            if !known.contains(&path) {
+                self.blobs.delete(&path).await?;
+                deleted.push(path);
+            }
+        }
+        if !deleted.is_empty() {
+            tracing::info!(count = deleted.len(), "deleted orphan segment blobs");
+        }
+        Ok(deleted)
+    }
+
+    /// Highest WAL LSN persisted to segments of `stream`; replay can skip records at or
+    /// below it.
+    pub async fn max_lsn(&self, stream: &str) -> Result<u64> {
+        let s = stream.to_string();
+        self.cat(move |c| c.max_lsn(&s)).await
+    }
+
+    /// Every segment of `stream`.
+    pub async fn segments(&self, stream: &str) -> Result<Vec<SegmentMeta>> {
+        let s = stream.to_string();
+        self.cat(move |c| c.segments(&s)).await
+    }
+}

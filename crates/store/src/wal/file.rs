@@ -1,0 +1,175 @@
+//! WAL file layout: names, header, record frames and replay of one file.
+
+use super::{
+    SyncMode, WalEntry, WAL_FRAME_HEADER_LEN, WAL_HEADER_LEN, WAL_MAGIC, WAL_MAX_PAYLOAD,
+    WAL_VERSION,
+};
+use crate::codec::Reader;
+use crate::error::{Result, StoreError};
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::Path;
+
+/// File name of the WAL file whose first record has `first_lsn`.
+pub fn wal_file_name(first_lsn: u64) -> String {
+    format!("{first_lsn:020}.wal")
+}
+
+pub(super) fn parse_wal_file_name(name: &str) -> Option<u64> {
+    let digits = name.strip_suffix(".wal")?;
+    if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+pub(super) fn wal_header() -> [u8; WAL_HEADER_LEN] {
+    let mut h = [0u8; WAL_HEADER_LEN];
+    h[..5].copy_from_slice(&WAL_MAGIC);
+    h[5..].copy_from_slice(&WAL_VERSION.to_le_bytes());
+    h
+}
+
+pub(super) fn frame_crc(lsn: u64, payload: &[u8]) -> u32 {
+    crc32c::crc32c_append(crc32c::crc32c(&lsn.to_le_bytes()), payload)
+}
+
+pub(super) fn encode_frame(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
+    // Payload length was checked against WAL_MAX_PAYLOAD on enqueue.
+    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    out.extend_from_slice(&frame_crc(lsn, payload).to_le_bytes());
+    out.extend_from_slice(&lsn.to_le_bytes());
+    out.extend_from_slice(payload);
+}
+
+/// Parses one frame at the start of `buf`: `(lsn, payload, frame length)` or why it is bad.
+pub(super) fn parse_frame(buf: &[u8]) -> std::result::Result<(u64, &[u8], usize), &'static str> {
+    let mut r = Reader::new(buf);
+    let (Some(len), Some(crc), Some(lsn)) = (r.u32(), r.u32(), r.u64()) else {
+        return Err("truncated record header");
+    };
+    let len = len as usize;
+    if len > WAL_MAX_PAYLOAD {
+        return Err("record length out of range");
+    }
+    let payload = r.bytes(len).ok_or("truncated record payload")?;
+    if frame_crc(lsn, payload) != crc {
+        return Err("record checksum mismatch");
+    }
+    Ok((lsn, payload, WAL_FRAME_HEADER_LEN + len))
+}
+
+/// fsyncs a directory so that created, renamed or removed entries are durable.
+pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+pub(super) fn list_wal_files(dir: &Path) -> Result<Vec<u64>> {
+    let mut firsts = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        match parse_wal_file_name(name) {
+            Some(first) => firsts.push(first),
+            None if name.ends_with(".wal") => {
+                tracing::warn!(file = name, "ignoring wal file with unexpected name");
+            }
+            None => {}
+        }
+    }
+    firsts.sort_unstable();
+    Ok(firsts)
+}
+
+/// Replays one file into `entries`; returns `(next lsn after the file, valid length)`.
+pub(super) fn replay_file(
+    dir: &Path,
+    first: u64,
+    is_last: bool,
+    sync: SyncMode,
+    entries: &mut Vec<WalEntry>,
+) -> Result<(u64, u64)> {
+    let name = wal_file_name(first);
+    let path = dir.join(&name);
+    let data = std::fs::read(&path)?;
+    let header = wal_header();
+    if data.len() < WAL_HEADER_LEN {
+        if is_last && header.starts_with(&data) {
+            tracing::warn!(file = %name, len = data.len(), "wal file header torn, rewriting it");
+            let mut f = OpenOptions::new().write(true).open(&path)?;
+            f.set_len(0)?;
+            f.write_all(&header)?;
+            if sync == SyncMode::Fsync {
+                f.sync_data()?;
+            }
+            return Ok((first, WAL_HEADER_LEN as u64));
+        }
+        return Err(StoreError::corruption(name, "file shorter than its header"));
+    }
+    if data[..5] != WAL_MAGIC {
+        return Err(StoreError::corruption(name, "bad magic"));
+    }
+    let version = u16::from_le_bytes([data[5], data[6]]);
+    if version != WAL_VERSION {
+        return Err(StoreError::corruption(
+            name,
+            format!("unsupported format version {version}"),
+        ));
+    }
+    let mut pos = WAL_HEADER_LEN;
+    let mut expected = first;
+    while pos < data.len() {
+        match parse_frame(&data[pos..]) {
+            Ok((lsn, payload, frame_len)) => {
+                if lsn != expected {
+                    return Err(StoreError::corruption(
+                        name,
+                        format!("record at offset {pos} has lsn {lsn}, expected {expected}"),
+                    ));
+                }
+                entries.push(WalEntry {
+                    lsn,
+                    payload: payload.to_vec(),
+                });
+                pos += frame_len;
+                expected += 1;
+            }
+            Err(reason) if is_last => {
+                tracing::warn!(
+                    file = %name,
+                    offset = pos,
+                    dropped_bytes = data.len() - pos,
+                    reason,
+                    "wal torn tail, truncating at last good record"
+                );
+                let f = OpenOptions::new().write(true).open(&path)?;
+                f.set_len(pos as u64)?;
+                if sync == SyncMode::Fsync {
+                    f.sync_all()?;
+                }
+                break;
+            }
+            Err(reason) => {
+                return Err(StoreError::corruption(
+                    name,
+                    format!("{reason} at offset {pos}"),
+                ));
+            }
+        }
+    }
+    Ok((expected, pos as u64))
+}
+
+pub(super) fn create_wal_file(dir: &Path, first_lsn: u64, sync: SyncMode) -> io::Result<File> {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(dir.join(wal_file_name(first_lsn)))?;
+    f.write_all(&wal_header())?;
+    if sync == SyncMode::Fsync {
+        f.sync_data()?;
+        sync_dir(dir)?;
+    }
+    Ok(f)
+}

@@ -1,0 +1,402 @@
+//! Write-ahead log with group commit.
+//!
+//! Records are appended by many callers at once; a dedicated writer thread drains everything
+//! queued, writes it with one `write` per file, calls `fdatasync` once and only then completes
+//! every caller of the batch. The on-disk layout is described in `crates/store/FORMAT.md`.
+
+use crate::error::{Result, StoreError};
+use parking_lot::{Condvar, Mutex};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{self, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// Magic bytes at the start of every WAL file.
+pub const WAL_MAGIC: [u8; 5] = *b"WTWAL";
+/// Current WAL file format version.
+pub const WAL_VERSION: u16 = 1;
+/// Length of the WAL file header: magic + u16 version.
+pub const WAL_HEADER_LEN: usize = 7;
+/// Length of a record frame header: u32 len + u32 crc + u64 lsn.
+pub const WAL_FRAME_HEADER_LEN: usize = 16;
+/// Largest payload a single WAL record may carry.
+pub const WAL_MAX_PAYLOAD: usize = 64 << 20;
+
+const LOCK_FILE: &str = "LOCK";
+
+/// Whether the WAL calls `fdatasync` before acknowledging an append.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SyncMode {
+    /// Acknowledge only after `File::sync_data`: the durable mode.
+    #[default]
+    Fsync,
+    /// Acknowledge after `write` only; for tests and benchmarks of non-durable paths.
+    NoSync,
+}
+
+/// Tuning knobs of a [`Wal`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalOptions {
+    /// Rotate to a new file once the current one has reached this many bytes.
+    pub max_file_bytes: u64,
+    /// Durability of acknowledged appends.
+    pub sync: SyncMode,
+}
+
+impl Default for WalOptions {
+    fn default() -> Self {
+        WalOptions {
+            max_file_bytes: 64 << 20,
+            sync: SyncMode::Fsync,
+        }
+    }
+}
+
+/// One record read back from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalEntry {
+    /// Log sequence number: unique, strictly increasing, starting at 1.
+    pub lsn: u64,
+    /// The bytes that were appended.
+    pub payload: Vec<u8>,
+}
+
+/// A snapshot of the WAL's counters, for metrics exporters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WalStats {
+    /// Calls to `append` / `append_blocking` accepted.
+    pub appends: u64,
+    /// Records written.
+    pub records: u64,
+    /// Bytes written, frame headers included.
+    pub bytes: u64,
+    /// Group commits (batches) written.
+    pub batches: u64,
+    /// `fdatasync` calls made (file rotations included).
+    pub fsyncs: u64,
+    /// Total time spent in `fdatasync`, in nanoseconds.
+    pub fsync_nanos: u64,
+    /// Largest number of records written by one group commit.
+    pub max_batch_records: u64,
+    /// Files created by rotation.
+    pub rotations: u64,
+    /// The highest LSN known to be written (and synced in [`SyncMode::Fsync`]).
+    pub durable_lsn: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    appends: AtomicU64,
+    records: AtomicU64,
+    bytes: AtomicU64,
+    batches: AtomicU64,
+    fsyncs: AtomicU64,
+    fsync_nanos: AtomicU64,
+    max_batch_records: AtomicU64,
+    rotations: AtomicU64,
+    durable_lsn: AtomicU64,
+}
+
+enum Done {
+    Async(oneshot::Sender<Result<u64>>),
+    Blocking(mpsc::SyncSender<Result<u64>>),
+}
+
+impl Done {
+    fn complete(self, res: Result<u64>) {
+        // The caller may have gone away (a dropped future); its records are written anyway.
+        match self {
+            Done::Async(tx) => {
+                let _ = tx.send(res);
+            }
+            Done::Blocking(tx) => {
+                let _ = tx.send(res);
+            }
+        }
+    }
+}
+
+struct Request {
+    payloads: Vec<Vec<u8>>,
+    done: Done,
+}
+
+#[derive(Default)]
+struct Queue {
+    pending: Vec<Request>,
+    closed: bool,
+    failed: Option<(io::ErrorKind, String)>,
+}
+
+struct Shared {
+    dir: PathBuf,
+    queue: Mutex<Queue>,
+    wake: Condvar,
+    /// First LSN of every retained file, ascending; the last one is being written.
+    files: Mutex<Vec<u64>>,
+    counters: Counters,
+}
+
+/// A write-ahead log directory with a group-commit writer thread.
+pub struct Wal {
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    /// The directory lock (an `flock` on `LOCK`), released by close.
+    lock: Mutex<Option<File>>,
+}
+
+impl std::fmt::Debug for Wal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wal")
+            .field("dir", &self.shared.dir)
+            .finish_non_exhaustive()
+    }
+}
+
+mod file;
+mod writer;
+
+pub use file::wal_file_name;
+use file::{create_wal_file, list_wal_files, replay_file, sync_dir};
+use writer::Writer;
+
+/// Takes the directory's `flock`. A child process forked by this process holds a copy of the
+/// descriptor until it execs, so a lock just released may stay busy for a moment: retry
+/// briefly before reporting the directory as in use.
+fn lock_dir(lock: &File, dir: &Path) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_millis(500);
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TryLockError::WouldBlock) => {
+                return Err(StoreError::Io(io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    format!("wal directory {} is in use by another wal", dir.display()),
+                )));
+            }
+            Err(TryLockError::Error(e)) => return Err(e.into()),
+        }
+    }
+}
+
+impl Wal {
+    /// Opens (creating if needed) the WAL in `dir`, replays every retained file and returns
+    /// the intact entries in LSN order. A torn tail in the last file is truncated away;
+    /// damage anywhere else is [`StoreError::DataCorruption`].
+    pub fn open(dir: &Path, opts: WalOptions) -> Result<(Wal, Vec<WalEntry>)> {
+        if opts.max_file_bytes <= WAL_HEADER_LEN as u64 {
+            return Err(StoreError::InvalidArgument(format!(
+                "max_file_bytes must exceed {WAL_HEADER_LEN}"
+            )));
+        }
+        std::fs::create_dir_all(dir)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        lock_dir(&lock, dir)?;
+
+        let firsts = list_wal_files(dir)?;
+        let mut entries = Vec::new();
+        let mut next_lsn: Option<u64> = None;
+        let mut last_len = 0;
+        for (i, &first) in firsts.iter().enumerate() {
+            if let Some(expected) = next_lsn {
+                if first != expected {
+                    return Err(StoreError::corruption(
+                        wal_file_name(first),
+                        format!("file starts at lsn {first} but the previous file ends before lsn {expected}"),
+                    ));
+                }
+            }
+            let is_last = i + 1 == firsts.len();
+            let (next, len) = replay_file(dir, first, is_last, opts.sync, &mut entries)?;
+            next_lsn = Some(next);
+            last_len = len;
+        }
+
+        let (file, first, file_len, files) = match firsts.last() {
+            Some(&first) => {
+                let mut f = OpenOptions::new()
+                    .write(true)
+                    .open(dir.join(wal_file_name(first)))?;
+                f.seek(SeekFrom::Start(last_len))?;
+                (f, first, last_len, firsts.clone())
+            }
+            None => {
+                let f = create_wal_file(dir, 1, opts.sync)?;
+                (f, 1, WAL_HEADER_LEN as u64, vec![1])
+            }
+        };
+        let next_lsn = next_lsn.unwrap_or(1);
+        tracing::info!(
+            dir = %dir.display(),
+            files = files.len(),
+            entries = entries.len(),
+            next_lsn,
+            "wal opened"
+        );
+
+        let shared = Arc::new(Shared {
+            dir: dir.to_path_buf(),
+            queue: Mutex::new(Queue::default()),
+            wake: Condvar::new(),
+            files: Mutex::new(files),
+            counters: Counters::default(),
+        });
+        shared
+            .counters
+            .durable_lsn
+            .store(next_lsn - 1, Ordering::Relaxed);
+        let writer = Writer {
+            shared: shared.clone(),
+            opts,
+            file,
+            file_records: next_lsn - first,
+            file_len,
+            next_lsn,
+            buf: Vec::new(),
+            failed: None,
+        };
+        let thread = std::thread::Builder::new()
+            .name("wal-writer".into())
+            .spawn(move || writer.run())?;
+        Ok((
+            Wal {
+                shared,
+                thread: Mutex::new(Some(thread)),
+                lock: Mutex::new(Some(lock)),
+            },
+            entries,
+        ))
+    }
+
+    /// Appends `payloads` as consecutive records; resolves once they are written and (in
+    /// [`SyncMode::Fsync`]) synced, with the LSN of the last one. With no payloads it resolves
+    /// to the last LSN written so far. If the future is dropped early the records may still
+    /// be written.
+    pub async fn append(&self, payloads: Vec<Vec<u8>>) -> Result<u64> {
+        let (tx, rx) = oneshot::channel();
+        self.enqueue(payloads, Done::Async(tx))?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Blocking variant of [`Wal::append`] for threads outside an async runtime.
+    pub fn append_blocking(&self, payloads: Vec<Vec<u8>>) -> Result<u64> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.enqueue(payloads, Done::Blocking(tx))?;
+        rx.recv().map_err(|_| StoreError::Closed)?
+    }
+
+    fn enqueue(&self, payloads: Vec<Vec<u8>>, done: Done) -> Result<()> {
+        if let Some(big) = payloads.iter().find(|p| p.len() > WAL_MAX_PAYLOAD) {
+            return Err(StoreError::InvalidArgument(format!(
+                "wal record of {} bytes exceeds the limit of {WAL_MAX_PAYLOAD}",
+                big.len()
+            )));
+        }
+        {
+            let mut q = self.shared.queue.lock();
+            if q.closed {
+                return Err(StoreError::Closed);
+            }
+            if let Some((kind, msg)) = &q.failed {
+                return Err(StoreError::Io(io::Error::new(
+                    *kind,
+                    format!("wal failed earlier: {msg}"),
+                )));
+            }
+            q.pending.push(Request { payloads, done });
+        }
+        self.shared.counters.appends.fetch_add(1, Ordering::Relaxed);
+        self.shared.wake.notify_one();
+        Ok(())
+    }
+
+    /// Deletes every WAL file all of whose records have `lsn <= upto_lsn`, never the file
+    /// currently written. Returns how many files were removed.
+    pub fn checkpoint(&self, upto_lsn: u64) -> Result<usize> {
+        let mut files = self.shared.files.lock();
+        let mut removed = 0;
+        while files.len() >= 2 {
+            let last_in_file = files[1].saturating_sub(1);
+            if last_in_file > upto_lsn {
+                break;
+            }
+            let path = self.shared.dir.join(wal_file_name(files[0]));
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+            files.remove(0);
+            removed += 1;
+        }
+        if removed > 0 {
+            sync_dir(&self.shared.dir)?;
+            tracing::debug!(removed, upto_lsn, "wal checkpoint removed files");
+        }
+        Ok(removed)
+    }
+
+    /// First LSN of every retained WAL file, oldest first.
+    pub fn files(&self) -> Vec<u64> {
+        self.shared.files.lock().clone()
+    }
+
+    /// The directory of this log.
+    pub fn dir(&self) -> &Path {
+        &self.shared.dir
+    }
+
+    /// The highest LSN acknowledged so far (0 when the log is empty).
+    pub fn last_lsn(&self) -> u64 {
+        self.shared.counters.durable_lsn.load(Ordering::Acquire)
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> WalStats {
+        let c = &self.shared.counters;
+        WalStats {
+            appends: c.appends.load(Ordering::Relaxed),
+            records: c.records.load(Ordering::Relaxed),
+            bytes: c.bytes.load(Ordering::Relaxed),
+            batches: c.batches.load(Ordering::Relaxed),
+            fsyncs: c.fsyncs.load(Ordering::Relaxed),
+            fsync_nanos: c.fsync_nanos.load(Ordering::Relaxed),
+            max_batch_records: c.max_batch_records.load(Ordering::Relaxed),
+            rotations: c.rotations.load(Ordering::Relaxed),
+            durable_lsn: c.durable_lsn.load(Ordering::Acquire),
+        }
+    }
+
+    /// Writes and syncs everything already queued, stops the writer thread and releases the
+    /// directory lock; later appends fail with [`StoreError::Closed`]. Idempotent; also done
+    /// on drop.
+    pub fn close(&self) {
+        self.shared.queue.lock().closed = true;
+        self.shared.wake.notify_all();
+        let thread = self.thread.lock().take();
+        if let Some(t) = thread {
+            if t.join().is_err() {
+                tracing::error!(dir = %self.shared.dir.display(), "wal writer thread panicked");
+            }
+        }
+        // Dropping the handle releases the flock; the writer no longer touches the files.
+        self.lock.lock().take();
+    }
+}
+
+impl Drop for Wal {
+    fn drop(&mut self) {
+        self.close();
+    }
+}

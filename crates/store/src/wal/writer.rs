@@ -1,0 +1,143 @@
+//! The group-commit writer thread.
+
+use super::file::{create_wal_file, encode_frame};
+use super::{Request, Shared, SyncMode, WalOptions, WAL_HEADER_LEN};
+use crate::error::StoreError;
+use std::fs::File;
+use std::io::{self, Write};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub(super) struct Writer {
+    pub(super) shared: Arc<Shared>,
+    pub(super) opts: WalOptions,
+    pub(super) file: File,
+    pub(super) file_records: u64,
+    pub(super) file_len: u64,
+    pub(super) next_lsn: u64,
+    pub(super) buf: Vec<u8>,
+    pub(super) failed: Option<(io::ErrorKind, String)>,
+}
+
+impl Writer {
+    pub(super) fn run(mut self) {
+        loop {
+            let batch = {
+                let mut q = self.shared.queue.lock();
+                while q.pending.is_empty() && !q.closed {
+                    self.shared.wake.wait(&mut q);
+                }
+                if q.pending.is_empty() {
+                    break;
+                }
+                std::mem::take(&mut q.pending)
+            };
+            self.process(batch);
+        }
+        // In Fsync mode every acknowledged batch is already synced.
+        if self.failed.is_none() && self.opts.sync == SyncMode::NoSync {
+            if let Err(e) = self.file.sync_data() {
+                tracing::error!(error = %e, "wal final sync failed");
+            }
+        }
+        tracing::debug!(next_lsn = self.next_lsn, "wal writer stopped");
+    }
+
+    fn process(&mut self, batch: Vec<Request>) {
+        if self.failed.is_none() {
+            match self.commit(&batch) {
+                Ok(lasts) => {
+                    for (req, last) in batch.into_iter().zip(lasts) {
+                        req.done.complete(Ok(last));
+                    }
+                    return;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "wal write failed, refusing further appends");
+                    let failure = (e.kind(), e.to_string());
+                    self.shared.queue.lock().failed = Some(failure.clone());
+                    self.failed = Some(failure);
+                }
+            }
+        }
+        if let Some((kind, msg)) = &self.failed {
+            for req in batch {
+                req.done
+                    .complete(Err(StoreError::Io(io::Error::new(*kind, msg.clone()))));
+            }
+        }
+    }
+
+    /// Writes the whole batch and syncs once; returns the last LSN of each request.
+    fn commit(&mut self, batch: &[Request]) -> io::Result<Vec<u64>> {
+        self.buf.clear();
+        let mut lasts = Vec::with_capacity(batch.len());
+        let mut records = 0u64;
+        let mut bytes = 0u64;
+        for req in batch {
+            for payload in &req.payloads {
+                let pending = self.file_len + self.buf.len() as u64;
+                if self.file_records > 0 && pending >= self.opts.max_file_bytes {
+                    bytes += self.flush_buf()?;
+                    self.rotate()?;
+                }
+                encode_frame(&mut self.buf, self.next_lsn, payload);
+                self.next_lsn += 1;
+                self.file_records += 1;
+                records += 1;
+            }
+            lasts.push(self.next_lsn - 1);
+        }
+        bytes += self.flush_buf()?;
+        if records > 0 {
+            self.sync()?;
+        }
+        let c = &self.shared.counters;
+        c.records.fetch_add(records, Ordering::Relaxed);
+        c.bytes.fetch_add(bytes, Ordering::Relaxed);
+        c.batches.fetch_add(1, Ordering::Relaxed);
+        c.max_batch_records.fetch_max(records, Ordering::Relaxed);
+        c.durable_lsn.store(self.next_lsn - 1, Ordering::Release);
+        Ok(lasts)
+    }
+
+    fn flush_buf(&mut self) -> io::Result<u64> {
+        let n = self.buf.len() as u64;
+        if n > 0 {
+            self.file.write_all(&self.buf)?;
+            self.file_len += n;
+            self.buf.clear();
+        }
+        Ok(n)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        if self.opts.sync == SyncMode::Fsync {
+            let start = Instant::now();
+            self.file.sync_data()?;
+            let c = &self.shared.counters;
+            c.fsyncs.fetch_add(1, Ordering::Relaxed);
+            c.fsync_nanos
+                .fetch_add(start.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+
+    fn rotate(&mut self) -> io::Result<()> {
+        // The finished file must be durable before records land in its successor, so that
+        // only the last file can ever have a torn tail.
+        self.sync()?;
+        let file = create_wal_file(&self.shared.dir, self.next_lsn, self.opts.sync)?;
+        self.file = file;
+        self.file_len = WAL_HEADER_LEN as u64;
+        self.file_records = 0;
+        self.shared.files.lock().push(self.next_lsn);
+        self.shared
+            .counters
+            .rotations
+            .fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(first_lsn = self.next_lsn, "wal rotated to a new file");
+        Ok(())
+    }
+}

@@ -1,0 +1,368 @@
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+use std::sync::Arc;
+use watchtrail_store::wal::{wal_file_name, WAL_HEADER_LEN};
+use watchtrail_store::{StoreError, SyncMode, Wal, WalEntry, WalOptions};
+
+fn opts(max_file_bytes: u64) -> WalOptions {
+    WalOptions {
+        max_file_bytes,
+        sync: SyncMode::Fsync,
+    }
+}
+
+fn payload(i: u64) -> Vec<u8> {
+    format!("record-{i}-{}", "x".repeat((i % 17) as usize)).into_bytes()
+}
+
+fn lsns(entries: &[WalEntry]) -> Vec<u64> {
+    entries.iter().map(|e| e.lsn).collect()
+}
+
+fn wal_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".wal"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn append_replay_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(wal.append(vec![payload(1)]).await.unwrap(), 1);
+    assert_eq!(
+        wal.append(vec![payload(2), payload(3), payload(4)])
+            .await
+            .unwrap(),
+        4
+    );
+    assert_eq!(wal.append(vec![Vec::new()]).await.unwrap(), 5);
+    assert_eq!(
+        wal.append(vec![]).await.unwrap(),
+        5,
+        "an empty append reports the last lsn"
+    );
+    assert_eq!(wal.last_lsn(), 5);
+    let stats = wal.stats();
+    assert_eq!((stats.appends, stats.records, stats.durable_lsn), (4, 5, 5));
+    assert!(stats.fsyncs >= 3 && stats.fsync_nanos > 0);
+    wal.close();
+
+    let (wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!(lsns(&entries), vec![1, 2, 3, 4, 5]);
+    for e in &entries[..4] {
+        assert_eq!(e.payload, payload(e.lsn));
+    }
+    assert!(entries[4].payload.is_empty());
+    assert_eq!(wal.append_blocking(vec![payload(6)]).unwrap(), 6);
+    drop(wal);
+    let (_wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!(lsns(&entries), vec![1, 2, 3, 4, 5, 6]);
+    assert_eq!(entries[5].payload, payload(6));
+}
+
+#[test]
+fn append_blocking_from_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let wal = Arc::new(wal);
+    let handles: Vec<_> = (0..4)
+        .map(|t| {
+            let wal = wal.clone();
+            std::thread::spawn(move || {
+                (0..25)
+                    .map(|i| wal.append_blocking(vec![payload(t * 100 + i)]).unwrap())
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut all = BTreeSet::new();
+    for h in handles {
+        let got = h.join().unwrap();
+        assert!(got.windows(2).all(|w| w[0] < w[1]));
+        all.extend(got);
+    }
+    assert_eq!(all, (1..=100).collect::<BTreeSet<u64>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_are_durable_unique_and_group_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let wal = Arc::new(wal);
+    let (tasks, per_task) = (32u64, 25u64);
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let wal = wal.clone();
+        handles.push(tokio::spawn(async move {
+            let mut acked = Vec::new();
+            for i in 0..per_task {
+                let p = payload(t * 1000 + i);
+                let lsn = wal.append(vec![p.clone()]).await.unwrap();
+                acked.push((lsn, p));
+            }
+            acked
+        }));
+    }
+    let mut acked: HashMap<u64, Vec<u8>> = HashMap::new();
+    for h in handles {
+        let got = h.await.unwrap();
+        assert!(
+            got.windows(2).all(|w| w[0].0 < w[1].0),
+            "lsns of one task must increase"
+        );
+        for (lsn, p) in got {
+            assert!(
+                acked.insert(lsn, p).is_none(),
+                "lsn {lsn} acknowledged twice"
+            );
+        }
+    }
+    let total = tasks * per_task;
+    assert_eq!(
+        acked.keys().copied().collect::<BTreeSet<_>>(),
+        (1..=total).collect()
+    );
+    let stats = wal.stats();
+    assert_eq!(stats.records, total);
+    assert!(
+        stats.fsyncs < total,
+        "group commit should batch: {} fsyncs for {total} records",
+        stats.fsyncs
+    );
+    assert!(stats.max_batch_records > 1);
+    Arc::try_unwrap(wal).unwrap().close();
+
+    let (_wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!(entries.len() as u64, total);
+    for e in entries {
+        assert_eq!(acked.get(&e.lsn), Some(&e.payload));
+    }
+}
+
+/// Writes `n` records into a fresh WAL and returns the single file's path and the byte offset
+/// where the last record starts.
+fn one_file_wal(dir: &Path, n: u64) -> (std::path::PathBuf, u64) {
+    let (wal, _) = Wal::open(dir, opts(1 << 20)).unwrap();
+    for i in 1..n {
+        wal.append_blocking(vec![payload(i)]).unwrap();
+    }
+    let path = dir.join(wal_file_name(1));
+    let before_last = std::fs::metadata(&path).unwrap().len();
+    wal.append_blocking(vec![payload(n)]).unwrap();
+    wal.close();
+    (path, before_last)
+}
+
+fn check_reopen_after_damage(dir: &Path, n: u64, good_len: u64, what: &str) {
+    let (wal, entries) = Wal::open(dir, opts(1 << 20)).unwrap_or_else(|e| panic!("{what}: {e}"));
+    assert_eq!(lsns(&entries), (1..n).collect::<Vec<_>>(), "{what}");
+    let path = dir.join(wal_file_name(1));
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().len(),
+        good_len,
+        "{what}: file truncated at last good record"
+    );
+    assert_eq!(
+        wal.append_blocking(vec![b"after".to_vec()]).unwrap(),
+        n,
+        "{what}"
+    );
+    wal.close();
+    let (_wal, entries) = Wal::open(dir, opts(1 << 20)).unwrap();
+    assert_eq!(lsns(&entries), (1..=n).collect::<Vec<_>>(), "{what}");
+    assert_eq!(entries.last().unwrap().payload, b"after", "{what}");
+}
+
+#[test]
+fn torn_tail_truncated_at_every_offset_of_last_record() {
+    let src = tempfile::tempdir().unwrap();
+    let n = 4;
+    let (path, last_start) = one_file_wal(src.path(), n);
+    let original = std::fs::read(&path).unwrap();
+    assert!(original.len() as u64 > last_start + 16);
+    for cut in last_start..original.len() as u64 {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(wal_file_name(1)), &original[..cut as usize]).unwrap();
+        check_reopen_after_damage(dir.path(), n, last_start, &format!("cut at {cut}"));
+    }
+}
+
+#[test]
+fn flipped_byte_in_last_record_ends_replay() {
+    let src = tempfile::tempdir().unwrap();
+    let n = 3;
+    let (path, last_start) = one_file_wal(src.path(), n);
+    let original = std::fs::read(&path).unwrap();
+    for pos in last_start as usize..original.len() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = original.clone();
+        bytes[pos] ^= 0x5a;
+        std::fs::write(dir.path().join(wal_file_name(1)), &bytes).unwrap();
+        check_reopen_after_damage(dir.path(), n, last_start, &format!("flip at {pos}"));
+    }
+}
+
+#[test]
+fn torn_header_of_last_file_is_repaired() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(wal_file_name(1)), b"WTW").unwrap();
+    let (wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(wal.append_blocking(vec![b"a".to_vec()]).unwrap(), 1);
+    wal.close();
+    let (_wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!(lsns(&entries), vec![1]);
+}
+
+/// A WAL with at least three files; returns the file names.
+fn multi_file_wal(dir: &Path) -> Vec<String> {
+    let (wal, _) = Wal::open(dir, opts(256)).unwrap();
+    for i in 1..=30 {
+        wal.append_blocking(vec![payload(i)]).unwrap();
+    }
+    assert!(wal.stats().rotations >= 2);
+    wal.close();
+    let files = wal_files(dir);
+    assert!(files.len() >= 3, "{files:?}");
+    files
+}
+
+#[test]
+fn corruption_in_a_middle_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = multi_file_wal(dir.path());
+    let middle = dir.path().join(&files[1]);
+    let good = std::fs::read(&middle).unwrap();
+
+    let mut flipped = good.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    std::fs::write(&middle, &flipped).unwrap();
+    let err = Wal::open(dir.path(), opts(256)).unwrap_err();
+    assert!(err.is_corruption(), "{err}");
+    assert!(err.to_string().contains(&files[1]), "{err}");
+    assert_eq!(
+        std::fs::read(&middle).unwrap(),
+        flipped,
+        "a non-last file is never truncated"
+    );
+
+    std::fs::write(&middle, &good[..good.len() - 3]).unwrap();
+    assert!(Wal::open(dir.path(), opts(256))
+        .unwrap_err()
+        .is_corruption());
+
+    std::fs::write(&middle, b"WTWAL\x07\x00").unwrap();
+    assert!(Wal::open(dir.path(), opts(256))
+        .unwrap_err()
+        .is_corruption());
+
+    std::fs::remove_file(&middle).unwrap();
+    let err = Wal::open(dir.path(), opts(256)).unwrap_err();
+    assert!(
+        matches!(err, StoreError::DataCorruption { .. }),
+        "a missing file leaves a gap: {err}"
+    );
+}
+
+#[test]
+fn rotation_names_files_by_first_lsn() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = multi_file_wal(dir.path());
+    assert_eq!(files[0], "00000000000000000001.wal");
+    let (wal, entries) = Wal::open(dir.path(), opts(256)).unwrap();
+    assert_eq!(lsns(&entries), (1..=30).collect::<Vec<_>>());
+    let firsts = wal.files();
+    assert_eq!(
+        firsts.iter().map(|&f| wal_file_name(f)).collect::<Vec<_>>(),
+        files
+    );
+    for (i, name) in files.iter().enumerate() {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert_eq!(&bytes[..WAL_HEADER_LEN], b"WTWAL\x01\x00");
+        // A file is only rotated away from once it reached the limit, and each record
+        // (16 + <= 33 bytes) pushes it at most one record past.
+        if i + 1 < files.len() {
+            assert!(
+                bytes.len() >= 256 && bytes.len() < 256 + 49,
+                "{name}: {}",
+                bytes.len()
+            );
+        }
+    }
+}
+
+#[test]
+fn checkpoint_removes_only_fully_covered_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let _ = multi_file_wal(dir.path());
+    let (wal, _) = Wal::open(dir.path(), opts(256)).unwrap();
+    let firsts = wal.files();
+    let n = firsts.len();
+    // The first file holds [firsts[0], firsts[1] - 1]; one lsn short keeps it.
+    assert_eq!(wal.checkpoint(firsts[1] - 2).unwrap(), 0);
+    assert_eq!(wal.checkpoint(firsts[1] - 1).unwrap(), 1);
+    assert_eq!(wal.files(), firsts[1..].to_vec());
+    assert!(!dir.path().join(wal_file_name(firsts[0])).exists());
+    // Even when everything is covered, the file being written stays.
+    assert_eq!(wal.checkpoint(u64::MAX).unwrap(), n - 2);
+    assert_eq!(wal.files(), vec![firsts[n - 1]]);
+    assert_eq!(wal.append_blocking(vec![b"next".to_vec()]).unwrap(), 31);
+    wal.close();
+
+    let (_wal, entries) = Wal::open(dir.path(), opts(256)).unwrap();
+    assert_eq!(lsns(&entries), (firsts[n - 1]..=31).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn closed_wal_rejects_appends_and_the_directory_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert!(
+        Wal::open(dir.path(), WalOptions::default()).is_err(),
+        "second open must fail"
+    );
+    wal.append(vec![b"a".to_vec()]).await.unwrap();
+    wal.close();
+    assert!(matches!(
+        wal.append(vec![b"b".to_vec()]).await,
+        Err(StoreError::Closed)
+    ));
+    assert!(matches!(
+        wal.append_blocking(vec![b"c".to_vec()]),
+        Err(StoreError::Closed)
+    ));
+    drop(wal);
+    let (_wal, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    assert_eq!(lsns(&entries), vec![1]);
+}
+
+#[tokio::test]
+async fn oversized_records_and_bad_options_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(matches!(
+        Wal::open(dir.path(), opts(3)),
+        Err(StoreError::InvalidArgument(_))
+    ));
+    let (wal, _) = Wal::open(
+        dir.path(),
+        WalOptions {
+            sync: SyncMode::NoSync,
+            ..WalOptions::default()
+        },
+    )
+    .unwrap();
+    let huge = vec![0u8; watchtrail_store::wal::WAL_MAX_PAYLOAD + 1];
+    assert!(matches!(
+        wal.append(vec![huge]).await,
+        Err(StoreError::InvalidArgument(_))
+    ));
+    assert_eq!(wal.append(vec![b"ok".to_vec()]).await.unwrap(), 1);
+    assert_eq!(wal.stats().fsyncs, 0, "nosync mode never syncs on append");
+}
