@@ -1,0 +1,97 @@
+//! The protocol-neutral value tree.
+//!
+//! Every protocol decoder produces a [`Value`]; typed operation inputs are read from it with
+//! serde ([`from_value`]), and typed outputs are written into it ([`to_value`]) before a protocol
+//! encoder renders them. Timestamps, maps and structures stay distinct so that each protocol can
+//! render them its own way (epoch seconds in JSON, CBOR tag 1, ISO 8601 in XML; `<entry>` for
+//! maps in XML).
+
+mod de;
+mod ser;
+
+pub use de::{from_value, DecodeError, DecodeErrorKind};
+pub use ser::{to_value, EncodeError};
+
+use watchtrail_core::Timestamp;
+
+/// The serde newtype name that marks a [`Timestamp`]; `watchtrail_core::Timestamp` derives
+/// serde as a newtype struct of this name.
+pub(crate) const TIMESTAMP_NAME: &str = "Timestamp";
+
+/// A decoded request or an encoded response, independent of protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    /// Absent / null.
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// Text. Query-protocol scalars all arrive as text and are coerced on read.
+    String(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+    /// A point in time.
+    Timestamp(Timestamp),
+    /// A list.
+    List(Vec<Value>),
+    /// A structure: named members in declaration order.
+    Struct(Vec<(String, Value)>),
+    /// A map with string keys (rendered as `<entry><key/><value/></entry>` in XML).
+    Map(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// An empty structure.
+    pub fn empty_struct() -> Value {
+        Value::Struct(Vec::new())
+    }
+
+    /// The member `name` of a structure or map.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match self {
+            Value::Struct(m) | Value::Map(m) => m.iter().find(|(k, _)| k == name).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    /// Text content, when this is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Number of items, when this is a list.
+    pub fn list_len(&self) -> Option<usize> {
+        match self {
+            Value::List(l) => Some(l.len()),
+            _ => None,
+        }
+    }
+
+    /// Renders as JSON for logs and the activity journal: timestamps as ISO 8601 strings, blobs
+    /// as their length.
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match self {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or_else(|| J::String(f.to_string())),
+            Value::String(s) => J::String(s.clone()),
+            Value::Blob(b) => J::String(format!("<{} bytes>", b.len())),
+            Value::Timestamp(t) => J::String(t.to_iso8601()),
+            Value::List(l) => J::Array(l.iter().map(Value::to_json).collect()),
+            Value::Struct(m) | Value::Map(m) => {
+                J::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
