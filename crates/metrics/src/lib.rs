@@ -1,1 +1,23 @@
-//! placeholder
+//! CloudWatch metrics: ingestion, storage layout, statistics, ListMetrics and GetMetricData.
+//!
+//! - [`model`]: what a metric and a stored sample are.
+//! - [`api`]: the wire shapes of the operations.
+//! - [`validate`]: every input rule and limit, with AWS's error codes.
+//! - [`engine`]: durable storage (WAL → head → segments) and reads.
+//! - [`stats`]: period bucketing and statistics.
+//! - [`service`]: the operations as plain Rust methods.
+//! - [`ops`]: registration with the wire gateway.
+
+pub mod api;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod ops;
+pub mod paging;
+pub mod service;
+pub mod stats;
+pub mod validate;
+
+pub use engine::{FlushReport, MetricStore, MetricStoreOptions};
+pub use error::MetricsError;
+pub use service::{MetricsService, Scope};

@@ -1,0 +1,117 @@
+//! The metrics data model: metric identity, units and stored samples.
+
+use serde::{Deserialize, Serialize};
+use watchtrail_core::Timestamp;
+
+/// A dimension name/value pair.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Dimension {
+    /// Name.
+    pub name: String,
+    /// Value.
+    pub value: String,
+}
+
+/// The identity of a metric: namespace, name and the exact set of dimensions (sorted by name).
+/// Each distinct combination is a separate metric; CloudWatch never aggregates across them.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct MetricKey {
+    /// Namespace.
+    pub namespace: String,
+    /// Metric name.
+    pub name: String,
+    /// Dimensions sorted by name.
+    pub dimensions: Vec<Dimension>,
+}
+
+impl MetricKey {
+    /// Builds a key, sorting the dimensions into canonical order.
+    pub fn new(namespace: String, name: String, mut dimensions: Vec<Dimension>) -> Self {
+        dimensions.sort();
+        MetricKey { namespace, name, dimensions }
+    }
+}
+
+macro_rules! units {
+    ($($variant:ident => $text:literal),* $(,)?) => {
+        /// CloudWatch's `StandardUnit`.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+        pub enum Unit {
+            $(
+                #[doc = $text]
+                #[serde(rename = $text)]
+                $variant,
+            )*
+            /// `None` (the default).
+            #[default]
+            #[serde(rename = "None")]
+            None,
+        }
+
+        impl Unit {
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Unit::$variant => $text,)*
+                    Unit::None => "None",
+                }
+            }
+        }
+    };
+}
+
+units! {
+    Seconds => "Seconds", Microseconds => "Microseconds", Milliseconds => "Milliseconds",
+    Bytes => "Bytes", Kilobytes => "Kilobytes", Megabytes => "Megabytes", Gigabytes => "Gigabytes",
+    Terabytes => "Terabytes", Bits => "Bits", Kilobits => "Kilobits", Megabits => "Megabits",
+    Gigabits => "Gigabits", Terabits => "Terabits", Percent => "Percent", Count => "Count",
+    BytesPerSecond => "Bytes/Second", KilobytesPerSecond => "Kilobytes/Second",
+    MegabytesPerSecond => "Megabytes/Second", GigabytesPerSecond => "Gigabytes/Second",
+    TerabytesPerSecond => "Terabytes/Second", BitsPerSecond => "Bits/Second",
+    KilobitsPerSecond => "Kilobits/Second", MegabitsPerSecond => "Megabits/Second",
+    GigabitsPerSecond => "Gigabits/Second", TerabitsPerSecond => "Terabits/Second",
+    CountPerSecond => "Count/Second",
+}
+
+/// What one datum carried. Raw values are kept as sent so that percentile statistics can be
+/// computed from them later.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SampleValue {
+    /// A single observation (`Value`).
+    Single(f64),
+    /// A pre-aggregated statistic set (`StatisticValues`).
+    Stats {
+        /// SampleCount.
+        count: f64,
+        /// Sum.
+        sum: f64,
+        /// Minimum.
+        min: f64,
+        /// Maximum.
+        max: f64,
+    },
+    /// A distribution (`Values` with `Counts`): `(value, count)` pairs.
+    Distribution(Vec<(f64, f64)>),
+}
+
+/// One stored datum.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sample {
+    /// Timestamp, truncated to the storage resolution.
+    pub ts: Timestamp,
+    /// Storage resolution in seconds (1 or 60).
+    pub resolution: u8,
+    /// The value.
+    pub value: SampleValue,
+}
+
+/// A series as stored: a metric plus the unit its data was sent with. Data with different
+/// units is kept and aggregated separately.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct SeriesKey {
+    /// The metric.
+    pub metric: MetricKey,
+    /// The unit.
+    pub unit: Unit,
+}

@@ -1,0 +1,56 @@
+//! Registers the CloudWatch metrics operations with the wire gateway.
+
+use crate::api::{GetMetricDataInput, GetMetricStatisticsInput, ListMetricsInput, PutMetricDataInput};
+use crate::service::{MetricsService, Scope};
+use watchtrail_wire::registry::OperationInfo;
+use watchtrail_wire::{Registry, RequestContext, Value, CLOUDWATCH};
+
+/// PutMetricData accepts at most 1 MB per request as sent (gzip allowed).
+pub const PUT_METRIC_DATA_MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Ceiling on a decompressed PutMetricData body.
+pub const PUT_METRIC_DATA_MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
+
+fn scope(ctx: &RequestContext) -> Scope {
+    Scope { account: ctx.account_id.to_string(), region: ctx.region.to_string() }
+}
+
+/// The activity journal keeps the namespace and the number of data, not the data itself.
+fn summarize_put(v: &Value) -> serde_json::Value {
+    serde_json::json!({
+        "namespace": v.get("Namespace").and_then(Value::as_str),
+        "metricDataCount": v.get("MetricData").and_then(Value::list_len).unwrap_or(0),
+        "entityMetricDataCount": v.get("EntityMetricData").and_then(Value::list_len).unwrap_or(0),
+    })
+}
+
+/// Registers PutMetricData, GetMetricStatistics, ListMetrics and GetMetricData.
+pub fn register(registry: &mut Registry, svc: MetricsService) {
+    let s = svc.clone();
+    registry.register(
+        &CLOUDWATCH,
+        OperationInfo::new("PutMetricData")
+            .no_output()
+            .max_bytes(PUT_METRIC_DATA_MAX_REQUEST_BYTES, PUT_METRIC_DATA_MAX_DECODED_BYTES)
+            .summarized(summarize_put),
+        move |ctx: RequestContext, input: PutMetricDataInput| {
+            let s = s.clone();
+            async move { s.put_metric_data(&scope(&ctx), input, ctx.received_at).await }
+        },
+    );
+    let s = svc.clone();
+    registry.register(&CLOUDWATCH, OperationInfo::new("GetMetricStatistics"), move |ctx: RequestContext, input: GetMetricStatisticsInput| {
+        let s = s.clone();
+        async move { s.get_metric_statistics(&scope(&ctx), input).await }
+    });
+    let s = svc.clone();
+    registry.register(&CLOUDWATCH, OperationInfo::new("ListMetrics"), move |ctx: RequestContext, input: ListMetricsInput| {
+        let s = s.clone();
+        async move { s.list_metrics(&scope(&ctx), input) }
+    });
+    let s = svc;
+    registry.register(&CLOUDWATCH, OperationInfo::new("GetMetricData"), move |ctx: RequestContext, input: GetMetricDataInput| {
+        let s = s.clone();
+        async move { s.get_metric_data(&scope(&ctx), input).await }
+    });
+}
+

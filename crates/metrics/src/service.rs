@@ -1,0 +1,431 @@
+//! The CloudWatch metrics service: plain Rust methods, no HTTP types.
+
+use crate::api::*;
+use crate::engine::MetricStore;
+use crate::error::{MetricsError, Result};
+use crate::model::{Dimension, MetricKey, Sample, SampleValue, SeriesKey, Unit};
+use crate::stats::{bucket, period_serves_age, round_start, Aggregate};
+use crate::{paging, validate};
+use std::sync::Arc;
+use watchtrail_core::{SharedClock, Timestamp};
+
+/// ListMetrics page size.
+pub const LIST_METRICS_PAGE: usize = 500;
+/// Most queries in one GetMetricData.
+pub const MAX_QUERIES: usize = 500;
+/// Default and largest MaxDatapoints of GetMetricData.
+pub const DEFAULT_MAX_DATAPOINTS: i64 = 100_800;
+/// Metrics with no data for this long are left out of ListMetrics.
+pub const LIST_METRICS_HORIZON_MS: i64 = 14 * Timestamp::DAY;
+
+/// Who a call is for: account and region partition all metric data.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    /// Account id.
+    pub account: String,
+    /// Region.
+    pub region: String,
+}
+
+/// CloudWatch metrics operations.
+#[derive(Clone)]
+pub struct MetricsService {
+    store: Arc<MetricStore>,
+    clock: SharedClock,
+}
+
+impl MetricsService {
+    /// A service over `store`.
+    pub fn new(store: Arc<MetricStore>, clock: SharedClock) -> Self {
+        MetricsService { store, clock }
+    }
+
+    /// The underlying store (for background ticks).
+    pub fn store(&self) -> &Arc<MetricStore> {
+        &self.store
+    }
+
+    /// PutMetricData: validates the whole request, then stores every datum durably.
+    pub async fn put_metric_data(&self, scope: &Scope, input: PutMetricDataInput, received: Timestamp) -> Result<()> {
+        validate::put_metric_data(&input, received)?;
+        let data = input
+            .metric_data
+            .into_iter()
+            .flatten()
+            .chain(input.entity_metric_data.into_iter().flatten().flat_map(|e| e.metric_data));
+        let mut entries = Vec::new();
+        for d in data {
+            let resolution: u8 = if d.storage_resolution == Some(1) { 1 } else { 60 };
+            let ts = d.timestamp.unwrap_or(received).floor_to(resolution as i64 * 1000);
+            let value = if let Some(v) = d.value {
+                SampleValue::Single(v)
+            } else if let Some(s) = d.statistic_values {
+                SampleValue::Stats { count: s.sample_count, sum: s.sum, min: s.minimum, max: s.maximum }
+            } else {
+                let values = d.values.unwrap_or_default();
+                let counts = d.counts.unwrap_or_else(|| vec![1.0; values.len()]);
+                SampleValue::Distribution(values.into_iter().zip(counts).collect())
+            };
+            let key = SeriesKey {
+                metric: MetricKey::new(input.namespace.clone(), d.metric_name, d.dimensions),
+                unit: d.unit.unwrap_or_default(),
+            };
+            entries.push((key, Sample { ts, resolution, value }));
+        }
+        self.store.ingest(&scope.account, &scope.region, entries).await
+    }
+
+    /// GetMetricStatistics.
+    pub async fn get_metric_statistics(&self, scope: &Scope, input: GetMetricStatisticsInput) -> Result<GetMetricStatisticsOutput> {
+        validate::namespace("Namespace", &input.namespace)?;
+        validate::metric_name("MetricName", &input.metric_name)?;
+        validate::dimensions("Dimensions", &input.dimensions)?;
+        validate::period("Period", input.period)?;
+        let stats = match (&input.statistics, &input.extended_statistics) {
+            (Some(_), Some(_)) => {
+                return Err(MetricsError::InvalidParameterCombination(
+                    "The parameters Statistics and ExtendedStatistics are mutually exclusive and you have specified both.".into(),
+                ))
+            }
+            (None, None) => {
+                return Err(MetricsError::MissingParameter("The parameter Statistics or ExtendedStatistics is required.".into()))
+            }
+            (Some(s), None) => {
+                if s.is_empty() || s.len() > 5 {
+                    return Err(MetricsError::InvalidParameterValue(
+                        "The collection Statistics must have between 1 and 5 members.".into(),
+                    ));
+                }
+                s.clone()
+            }
+            (None, Some(e)) => {
+                if e.is_empty() || e.len() > 10 {
+                    return Err(MetricsError::InvalidParameterValue(
+                        "The collection ExtendedStatistics must have between 1 and 10 members.".into(),
+                    ));
+                }
+                return Err(MetricsError::InvalidParameterValue(format!(
+                    "The value {} for parameter ExtendedStatistics.member.1 is not supported by this server yet.",
+                    e[0]
+                )));
+            }
+        };
+        validate::time_range(input.start_time, input.end_time)?;
+        let now = self.clock.now();
+        let start = round_start(input.start_time, input.period, now);
+        let period_ms = input.period * 1000;
+        let requested = (input.end_time.millis() - start.millis() + period_ms - 1) / period_ms;
+        if requested > validate::MAX_STATISTICS_DATAPOINTS {
+            return Err(MetricsError::InvalidParameterCombination(format!(
+                "You have requested up to {} datapoints, which exceeds the limit of {}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.",
+                group_thousands(requested),
+                group_thousands(validate::MAX_STATISTICS_DATAPOINTS)
+            )));
+        }
+        let label = input.metric_name.clone();
+        let metric = MetricKey::new(input.namespace, input.metric_name, input.dimensions);
+        let mut datapoints = Vec::new();
+        if period_serves_age(start, input.period, now) {
+            for key in self.series_for(scope, &metric, input.unit) {
+                let samples = self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?;
+                for (ts, agg) in bucket(&samples, start, input.end_time, period_ms) {
+                    datapoints.push(datapoint(ts, &agg, &stats, key.unit));
+                }
+            }
+        }
+        Ok(GetMetricStatisticsOutput { label, datapoints })
+    }
+
+    /// The stored series of `metric`, restricted to `unit` when given.
+    fn series_for(&self, scope: &Scope, metric: &MetricKey, unit: Option<Unit>) -> Vec<SeriesKey> {
+        self.store.with_partition(&scope.account, &scope.region, |p| {
+            let Some(p) = p else { return Vec::new() };
+            let lo = SeriesKey { metric: metric.clone(), unit: Unit::Seconds };
+            p.series
+                .range(lo..)
+                .take_while(|(k, _)| &k.metric == metric)
+                .filter(|(k, _)| unit.is_none_or(|u| u == k.unit))
+                .map(|(k, _)| k.clone())
+                .collect()
+        })
+    }
+
+    /// ListMetrics.
+    pub fn list_metrics(&self, scope: &Scope, input: ListMetricsInput) -> Result<ListMetricsOutput> {
+        if let Some(ns) = &input.namespace {
+            validate::namespace("Namespace", ns)?;
+        }
+        if let Some(n) = &input.metric_name {
+            validate::metric_name("MetricName", n)?;
+        }
+        validate::dimension_filters(&input.dimensions)?;
+        if let Some(acct) = &input.owning_account {
+            if acct != &scope.account {
+                // Only one account is served: another owner has no metrics here.
+                return Ok(ListMetricsOutput { metrics: Vec::new(), next_token: None, owning_accounts: None });
+            }
+        }
+        let after: Option<MetricKey> = match &input.next_token {
+            Some(t) => Some(paging::decode_token(t, "list-metrics").ok_or_else(|| {
+                MetricsError::InvalidParameterValue("The value for parameter NextToken is invalid.".into())
+            })?),
+            None => None,
+        };
+        let now = self.clock.now();
+        let horizon = match input.recently_active {
+            Some(RecentlyActive::Pt3h) => now.millis() - 3 * Timestamp::HOUR,
+            None => now.millis() - LIST_METRICS_HORIZON_MS,
+        };
+        let (metrics, more) = self.store.with_partition(&scope.account, &scope.region, |p| {
+            let mut out: Vec<MetricKey> = Vec::new();
+            let mut more = false;
+            let Some(p) = p else { return (out, more) };
+            for (key, st) in &p.series {
+                if after.as_ref().is_some_and(|a| &key.metric <= a) {
+                    continue;
+                }
+                if out.last() == Some(&key.metric) {
+                    continue;
+                }
+                if st.last_ingest.millis() < horizon || !matches_filters(&key.metric, &input) {
+                    continue;
+                }
+                if out.len() == LIST_METRICS_PAGE {
+                    more = true;
+                    break;
+                }
+                out.push(key.metric.clone());
+            }
+            (out, more)
+        });
+        // A metric with several units appears once per unit in the head; the same metric can
+        // also pass the filters through a later unit after an earlier one failed the horizon.
+        let mut metrics = metrics;
+        metrics.dedup();
+        let next_token = if more { metrics.last().map(|k| paging::encode_token(k, "list-metrics")) } else { None };
+        let owning_accounts = if input.include_linked_accounts == Some(true) {
+            Some(vec![scope.account.clone(); metrics.len()])
+        } else {
+            None
+        };
+        let metrics = metrics
+            .into_iter()
+            .map(|k| Metric { namespace: k.namespace, metric_name: k.name, dimensions: k.dimensions })
+            .collect();
+        Ok(ListMetricsOutput { metrics, next_token, owning_accounts })
+    }
+
+    /// GetMetricData with MetricStat queries.
+    pub async fn get_metric_data(&self, scope: &Scope, input: GetMetricDataInput) -> Result<GetMetricDataOutput> {
+        let queries = &input.metric_data_queries;
+        if queries.is_empty() {
+            return Err(MetricsError::MissingParameter("The parameter MetricDataQueries is required.".into()));
+        }
+        if queries.len() > MAX_QUERIES {
+            return Err(MetricsError::InvalidParameterValue(format!(
+                "The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
+            )));
+        }
+        validate::time_range(input.start_time, input.end_time)?;
+        let max_datapoints = input.max_datapoints.unwrap_or(DEFAULT_MAX_DATAPOINTS);
+        if max_datapoints <= 0 {
+            return Err(MetricsError::invalid_value("MaxDatapoints", max_datapoints));
+        }
+        if let Some(tz) = input.label_options.as_ref().and_then(|l| l.timezone.as_deref()) {
+            if !valid_timezone(tz) {
+                return Err(MetricsError::invalid_value("LabelOptions.Timezone", tz));
+            }
+        }
+        let mut plans = Vec::with_capacity(queries.len());
+        for (i, q) in queries.iter().enumerate() {
+            let p = format!("MetricDataQueries.member.{}", i + 1);
+            if !valid_query_id(&q.id) {
+                return Err(MetricsError::InvalidParameterValue(format!(
+                    "The value {} for parameter {p}.Id is invalid. Ids must start with a lowercase letter and contain only letters, numbers and underscores.",
+                    q.id
+                )));
+            }
+            if queries[..i].iter().any(|o| o.id == q.id) {
+                return Err(MetricsError::InvalidParameterValue(format!("The value {} for parameter {p}.Id is duplicated.", q.id)));
+            }
+            match (&q.metric_stat, &q.expression) {
+                (Some(_), Some(_)) | (None, None) => {
+                    return Err(MetricsError::InvalidParameterValue(format!(
+                        "Exactly one of {p}.MetricStat and {p}.Expression must be specified."
+                    )))
+                }
+                (None, Some(expr)) => {
+                    if expr.is_empty() || expr.chars().count() > 2048 {
+                        return Err(MetricsError::invalid_value(&format!("{p}.Expression"), expr));
+                    }
+                    return Err(MetricsError::InvalidParameterValue(format!(
+                        "The parameter {p}.Expression is not supported by this server yet (metric math arrives with the next release)."
+                    )));
+                }
+                (Some(ms), None) => {
+                    validate::namespace(&format!("{p}.MetricStat.Metric.Namespace"), &ms.metric.namespace)?;
+                    validate::metric_name(&format!("{p}.MetricStat.Metric.MetricName"), &ms.metric.metric_name)?;
+                    validate::dimensions(&format!("{p}.MetricStat.Metric.Dimensions"), &ms.metric.dimensions)?;
+                    validate::period(&format!("{p}.MetricStat.Period"), ms.period)?;
+                    let stat = crate::api::Statistic::parse(&ms.stat).ok_or_else(|| {
+                        MetricsError::InvalidParameterValue(format!(
+                            "The value {} for parameter {p}.MetricStat.Stat is invalid or not supported by this server yet.",
+                            ms.stat
+                        ))
+                    })?;
+                    plans.push((q, ms, stat));
+                }
+            }
+        }
+        let fingerprint = paging::fingerprint(&format!("{:?}{:?}{:?}{:?}", queries_digest(queries), input.start_time, input.end_time, input.scan_by));
+        let offset: usize = match &input.next_token {
+            Some(t) => paging::decode_offset(t, &fingerprint)
+                .ok_or_else(|| MetricsError::InvalidNextToken("The specified NextToken is invalid or has expired.".into()))?,
+            None => 0,
+        };
+        let now = self.clock.now();
+        let scan = input.scan_by.unwrap_or_default();
+        let mut full: Vec<(String, String, Vec<(Timestamp, f64)>)> = Vec::new();
+        for (q, ms, stat) in plans {
+            if q.return_data == Some(false) {
+                continue;
+            }
+            let start = round_start(input.start_time, ms.period, now);
+            let metric = MetricKey::new(ms.metric.namespace.clone(), ms.metric.metric_name.clone(), ms.metric.dimensions.clone());
+            let mut points: Vec<(Timestamp, f64)> = Vec::new();
+            if period_serves_age(start, ms.period, now) {
+                let mut all: Vec<Sample> = Vec::new();
+                for key in self.series_for(scope, &metric, ms.unit) {
+                    all.extend(self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?);
+                }
+                points = bucket(&all, start, input.end_time, ms.period * 1000).into_iter().map(|(t, a)| (t, a.get(stat))).collect();
+            }
+            if scan == ScanBy::TimestampDescending {
+                points.reverse();
+            }
+            let label = q.label.clone().unwrap_or_else(|| ms.metric.metric_name.clone());
+            full.push((q.id.clone(), label, points));
+        }
+        // Page across the concatenation of every query's points.
+        let total: usize = full.iter().map(|(_, _, p)| p.len()).sum();
+        let end = offset.saturating_add(max_datapoints as usize).min(total);
+        let mut results = Vec::with_capacity(full.len());
+        let mut seen = 0usize;
+        for (id, label, points) in full {
+            let (lo, hi) = (seen, seen + points.len());
+            seen = hi;
+            let take_from = offset.max(lo).min(hi) - lo;
+            let take_to = end.max(lo).min(hi) - lo;
+            let first_page = offset == 0;
+            if take_from == take_to && !(first_page && points.is_empty()) {
+                continue;
+            }
+            let slice = &points[take_from..take_to];
+            results.push(MetricDataResult {
+                id,
+                label,
+                timestamps: slice.iter().map(|(t, _)| *t).collect(),
+                values: slice.iter().map(|(_, v)| *v).collect(),
+                status_code: if take_to < points.len() { StatusCode::PartialData } else { StatusCode::Complete },
+                messages: Vec::new(),
+            });
+        }
+        let next_token = if end < total { Some(paging::encode_offset(end, &fingerprint)) } else { None };
+        Ok(GetMetricDataOutput { metric_data_results: results, next_token, messages: Vec::new() })
+    }
+}
+
+fn queries_digest(queries: &[MetricDataQuery]) -> String {
+    queries
+        .iter()
+        .map(|q| {
+            let ms = q.metric_stat.as_ref();
+            format!(
+                "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?};",
+                q.id,
+                ms.map(|m| (&m.metric.namespace, &m.metric.metric_name, &m.metric.dimensions)),
+                ms.map(|m| m.period),
+                ms.map(|m| &m.stat),
+                ms.and_then(|m| m.unit),
+                q.return_data,
+                q.label
+            )
+        })
+        .collect()
+}
+
+fn datapoint(ts: Timestamp, agg: &Aggregate, stats: &[crate::api::Statistic], unit: Unit) -> Datapoint {
+    use crate::api::Statistic as S;
+    let pick = |s: S| if stats.contains(&s) { Some(agg.get(s)) } else { None };
+    Datapoint {
+        timestamp: ts,
+        sample_count: pick(S::SampleCount),
+        average: pick(S::Average),
+        sum: pick(S::Sum),
+        minimum: pick(S::Minimum),
+        maximum: pick(S::Maximum),
+        unit,
+        extended_statistics: None,
+    }
+}
+
+fn matches_filters(key: &MetricKey, input: &ListMetricsInput) -> bool {
+    if input.namespace.as_ref().is_some_and(|n| n != &key.namespace) {
+        return false;
+    }
+    if input.metric_name.as_ref().is_some_and(|n| n != &key.name) {
+        return false;
+    }
+    input.dimensions.iter().all(|f| {
+        key.dimensions
+            .iter()
+            .any(|d: &Dimension| d.name == f.name && f.value.as_ref().is_none_or(|v| v == &d.value))
+    })
+}
+
+fn valid_query_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    id.len() <= 255
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn valid_timezone(tz: &str) -> bool {
+    let b = tz.as_bytes();
+    b.len() == 5
+        && (b[0] == b'+' || b[0] == b'-')
+        && b[1..].iter().all(u8::is_ascii_digit)
+        && (tz[1..3].parse::<u32>().unwrap_or(99) <= 14)
+        && (tz[3..5].parse::<u32>().unwrap_or(99) < 60)
+}
+
+fn group_thousands(n: i64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(group_thousands(2880), "2,880");
+        assert_eq!(group_thousands(100_800), "100,800");
+        assert!(valid_query_id("m1_x"));
+        assert!(!valid_query_id("M1"));
+        assert!(!valid_query_id("1m"));
+        assert!(!valid_query_id("m-1"));
+        assert!(valid_timezone("+0130"));
+        assert!(valid_timezone("-1000"));
+        assert!(!valid_timezone("0130"));
+        assert!(!valid_timezone("+2500"));
+    }
+}

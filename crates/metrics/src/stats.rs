@@ -1,0 +1,173 @@
+//! Aggregation of samples into per-period statistics.
+
+use crate::api::Statistic;
+use crate::model::{Sample, SampleValue};
+use std::collections::BTreeMap;
+use watchtrail_core::Timestamp;
+
+/// Running SampleCount/Sum/Minimum/Maximum of one period. Raw values are not folded here;
+/// percentile statistics read samples directly.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Aggregate {
+    /// SampleCount.
+    pub count: f64,
+    /// Sum.
+    pub sum: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+}
+
+impl Aggregate {
+    fn empty() -> Self {
+        Aggregate { count: 0.0, sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY }
+    }
+
+    /// Folds one sample in.
+    pub fn add(&mut self, v: &SampleValue) {
+        match v {
+            SampleValue::Single(x) => self.add_parts(1.0, *x, *x, *x),
+            SampleValue::Stats { count, sum, min, max } => self.add_parts(*count, *sum, *min, *max),
+            SampleValue::Distribution(pairs) => {
+                for (value, count) in pairs {
+                    if *count > 0.0 {
+                        self.add_parts(*count, value * count, *value, *value);
+                    }
+                }
+            }
+        }
+    }
+
+    fn add_parts(&mut self, count: f64, sum: f64, min: f64, max: f64) {
+        self.count += count;
+        self.sum += sum;
+        self.min = self.min.min(min);
+        self.max = self.max.max(max);
+    }
+
+    /// Whether anything was folded in.
+    pub fn is_empty(&self) -> bool {
+        self.count <= 0.0
+    }
+
+    /// The value of a basic statistic.
+    pub fn get(&self, s: Statistic) -> f64 {
+        match s {
+            Statistic::SampleCount => self.count,
+            Statistic::Sum => self.sum,
+            Statistic::Minimum => self.min,
+            Statistic::Maximum => self.max,
+            Statistic::Average => {
+                if self.count > 0.0 {
+                    self.sum / self.count
+                } else {
+                    0.0
+                }
+            }
+        }
+    }
+}
+
+/// Groups samples into periods of `period_ms` aligned to `start`, keeping only samples in
+/// `[start, end)`. Returns period start → aggregate, in time order, for periods with data.
+pub fn bucket<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    start: Timestamp,
+    end: Timestamp,
+    period_ms: i64,
+) -> BTreeMap<Timestamp, Aggregate> {
+    let mut out: BTreeMap<Timestamp, Aggregate> = BTreeMap::new();
+    for s in samples {
+        if s.ts < start || s.ts >= end {
+            continue;
+        }
+        let offset = (s.ts.millis() - start.millis()) / period_ms * period_ms;
+        let key = start.plus_millis(offset);
+        out.entry(key).or_insert_with(Aggregate::empty).add(&s.value);
+    }
+    out.retain(|_, a| !a.is_empty());
+    out
+}
+
+/// CloudWatch's StartTime rounding: down to the minute when less than 15 days old, to 5 minutes
+/// when 15–63 days old, to the hour when older; with a period of 1/5/10/20/30 s, down to that
+/// many seconds instead (reference §1.7).
+pub fn round_start(start: Timestamp, period_s: i64, now: Timestamp) -> Timestamp {
+    let age = now.millis() - start.millis();
+    let step = if period_s < 60 {
+        period_s * 1000
+    } else if age > 63 * Timestamp::DAY {
+        Timestamp::HOUR
+    } else if age > 15 * Timestamp::DAY {
+        5 * Timestamp::MINUTE
+    } else {
+        Timestamp::MINUTE
+    };
+    start.floor_to(step)
+}
+
+/// Whether data at this age can be served at this period (reference §1.6): older than 3 hours
+/// needs a multiple of 60, older than 15 days a multiple of 300, older than 63 days a multiple
+/// of 3600. When it cannot, no datapoints are returned (this is not an error).
+pub fn period_serves_age(start: Timestamp, period_s: i64, now: Timestamp) -> bool {
+    let age = now.millis() - start.millis();
+    if age > 63 * Timestamp::DAY {
+        period_s % 3600 == 0
+    } else if age > 15 * Timestamp::DAY {
+        period_s % 300 == 0
+    } else if age > 3 * Timestamp::HOUR {
+        period_s % 60 == 0
+    } else {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn single(ts: i64, v: f64) -> Sample {
+        Sample { ts: Timestamp(ts), resolution: 60, value: SampleValue::Single(v) }
+    }
+
+    #[test]
+    fn buckets_align_to_start_and_respect_bounds() {
+        let samples = vec![single(0, 1.0), single(59_999, 3.0), single(60_000, 10.0), single(120_000, 99.0)];
+        let b = bucket(&samples, Timestamp(0), Timestamp(120_000), 60_000);
+        assert_eq!(b.len(), 2, "end is exclusive");
+        let first = b[&Timestamp(0)];
+        assert_eq!((first.count, first.sum, first.min, first.max), (2.0, 4.0, 1.0, 3.0));
+        assert_eq!(first.get(Statistic::Average), 2.0);
+    }
+
+    #[test]
+    fn statistic_sets_and_distributions_fold_exactly() {
+        let mut a = Aggregate::empty();
+        a.add(&SampleValue::Stats { count: 4.0, sum: 10.0, min: 1.0, max: 4.0 });
+        a.add(&SampleValue::Distribution(vec![(2.0, 3.0), (10.0, 1.0)]));
+        assert_eq!((a.count, a.sum, a.min, a.max), (8.0, 26.0, 1.0, 10.0));
+    }
+
+    #[test]
+    fn start_rounding_by_age() {
+        let now = Timestamp::from_secs(100 * 86_400);
+        let t = Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60 + 34);
+        assert_eq!(round_start(t, 60, now), Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60));
+        assert_eq!(round_start(t, 10, now), Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60 + 30));
+        let old = Timestamp::from_secs(70 * 86_400 + 12 * 3600 + 32 * 60 + 34);
+        assert_eq!(round_start(old, 60, now), Timestamp::from_secs(70 * 86_400 + 12 * 3600 + 30 * 60));
+        let older = Timestamp::from_secs(30 * 86_400 + 12 * 3600 + 32 * 60 + 34);
+        assert_eq!(round_start(older, 60, now), Timestamp::from_secs(30 * 86_400 + 12 * 3600));
+    }
+
+    #[test]
+    fn age_rules() {
+        let now = Timestamp::from_secs(100 * 86_400);
+        assert!(period_serves_age(now.plus_millis(-Timestamp::HOUR), 1, now));
+        assert!(!period_serves_age(now.plus_millis(-4 * Timestamp::HOUR), 30, now));
+        assert!(!period_serves_age(now.plus_millis(-20 * Timestamp::DAY), 60, now));
+        assert!(period_serves_age(now.plus_millis(-20 * Timestamp::DAY), 300, now));
+        assert!(!period_serves_age(now.plus_millis(-70 * Timestamp::DAY), 300, now));
+    }
+}
