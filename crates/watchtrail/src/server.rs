@@ -1,0 +1,228 @@
+//! The HTTP server: one listener for every service, `GET /_watchtrail/health`,
+//! `GET /metrics` (Prometheus text), background jobs, graceful shutdown.
+
+use crate::config::ServerConfig;
+use crate::credentials::{self, StaticCredentials};
+use crate::journal::{Journal, JournalSink};
+use axum::extract::{ConnectInfo, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use bytes::Bytes;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry as PromRegistry;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use watchtrail_core::{AccountId, Timestamp};
+use watchtrail_metrics::{MetricStore, MetricStoreOptions, MetricsService};
+use watchtrail_wire::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, Registry};
+
+/// Largest body the HTTP layer reads; operations apply their own, smaller ceilings.
+pub const MAX_HTTP_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+struct AppState {
+    gateway: Gateway,
+    prometheus: Arc<PromRegistry>,
+    wal_gauges: Arc<WalGauges>,
+    started: Timestamp,
+    account: AccountId,
+}
+
+#[derive(Default)]
+struct WalGauges {
+    journal_fsyncs: Gauge,
+    journal_fsync_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
+    journal_records: Gauge,
+}
+
+/// A running server.
+pub struct Server {
+    addr: SocketAddr,
+    account: AccountId,
+    root_keys: credentials::KeyPair,
+    journal: Arc<Journal>,
+    metrics: MetricsService,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    jobs: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Server {
+    /// Opens the data directory, wires every service and starts listening.
+    pub async fn start(cfg: ServerConfig) -> Result<Server, String> {
+        std::fs::create_dir_all(&cfg.data_dir).map_err(|e| format!("cannot create data dir {}: {e}", cfg.data_dir.display()))?;
+        let account = credentials::account_id(&cfg.data_dir, cfg.account_id.as_deref())?;
+        let (root_keys, generated) = credentials::root_keys(&cfg.data_dir, cfg.root_credentials.clone())?;
+
+        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), Default::default())?;
+        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), MetricStoreOptions::default())
+            .await
+            .map_err(|e| format!("cannot open metric store: {e}"))?;
+        let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
+
+        let mut registry = Registry::new();
+        watchtrail_metrics::ops::register(&mut registry, metrics.clone());
+        let auth = if cfg.auth {
+            AuthMode::SigV4(Arc::new(StaticCredentials::root(&account, &root_keys)))
+        } else {
+            tracing::warn!("authentication is disabled: every request acts as the account root; use only for throwaway local work");
+            AuthMode::Disabled
+        };
+        let gateway = Gateway::new(
+            registry,
+            GatewayConfig { auth, account_id: account.clone(), clock: cfg.clock.clone(), journal: Arc::new(JournalSink(journal.clone())) },
+        );
+        let mut prom = PromRegistry::default();
+        gateway.metrics().register(&mut prom);
+        let wal_gauges = Arc::new(WalGauges::default());
+        {
+            let sub = prom.sub_registry_with_prefix("watchtrail_journal");
+            sub.register("wal_fsyncs", "fsync calls of the activity journal WAL", wal_gauges.journal_fsyncs.clone());
+            sub.register("wal_fsync_seconds", "total time spent in fsync by the activity journal WAL", wal_gauges.journal_fsync_seconds.clone());
+            sub.register("wal_records", "records appended to the activity journal WAL", wal_gauges.journal_records.clone());
+        }
+
+        let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
+        let addr = listener.local_addr().map_err(|e| e.to_string())?;
+        if generated && cfg.print_credentials {
+            println!("Watchtrail generated root credentials for account {account} (stored in {} with mode 0600):", cfg.data_dir.join("root-credentials.json").display());
+            println!("  export AWS_ACCESS_KEY_ID={}", root_keys.access_key_id);
+            println!("  export AWS_SECRET_ACCESS_KEY={}", root_keys.secret_access_key);
+            println!("  export AWS_REGION=us-east-1");
+            println!("  export AWS_ENDPOINT_URL=http://{addr}");
+        }
+        let state = AppState { gateway, prometheus: Arc::new(prom), wal_gauges, started: cfg.clock.now(), account: account.clone() };
+        let app = Router::new()
+            .route("/_watchtrail/health", get(health))
+            .route("/metrics", get(prometheus_metrics))
+            .fallback(aws)
+            .with_state(state);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                .with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "http server failed");
+            }
+        });
+        let jobs = if cfg.background_jobs {
+            let m = metrics.clone();
+            let clock = cfg.clock.clone();
+            Some(tokio::spawn(async move {
+                let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    every.tick().await;
+                    if let Err(e) = m.store().tick(clock.now()).await {
+                        tracing::error!(error = %e, "metric store maintenance failed");
+                    }
+                }
+            }))
+        } else {
+            None
+        };
+        tracing::info!(%addr, %account, auth = cfg.auth, data_dir = %cfg.data_dir.display(), "watchtrail serving");
+        Ok(Server { addr, account, root_keys, journal, metrics, shutdown: Some(tx), task: Some(task), jobs })
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://<addr>` for `--endpoint-url`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The account served.
+    pub fn account(&self) -> &AccountId {
+        &self.account
+    }
+
+    /// The root key pair.
+    pub fn root_keys(&self) -> &credentials::KeyPair {
+        &self.root_keys
+    }
+
+    /// The activity journal.
+    pub fn journal(&self) -> &Arc<Journal> {
+        &self.journal
+    }
+
+    /// The metrics service (tests drive its store's `tick`).
+    pub fn metrics(&self) -> &MetricsService {
+        &self.metrics
+    }
+
+    /// Stops serving without flushing anything beyond what is already durable (the WAL), the
+    /// way a crash would leave the data directory; for recovery tests.
+    pub async fn stop_without_flush(mut self) {
+        self.stop_serving().await;
+    }
+
+    async fn stop_serving(&mut self) {
+        if let Some(j) = self.jobs.take() {
+            j.abort();
+            let _ = j.await;
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    /// Stops accepting connections, finishes in-flight requests and flushes the metric head
+    /// to segments.
+    pub async fn shutdown(mut self) -> Result<(), String> {
+        self.stop_serving().await;
+        self.metrics.store().flush().await.map_err(|e| format!("final flush failed: {e}"))?;
+        tracing::info!("watchtrail stopped");
+        Ok(())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(j) = self.jobs.take() {
+            j.abort();
+        }
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+async fn health(State(s): State<AppState>) -> impl IntoResponse {
+    let body = serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "account": s.account.as_str(),
+        "startedAt": s.started.to_iso8601(),
+    });
+    ([(http::header::CONTENT_TYPE, "application/json")], body.to_string())
+}
+
+async fn prometheus_metrics(State(s): State<AppState>) -> impl IntoResponse {
+    let _ = &s.wal_gauges;
+    let mut out = String::new();
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &s.prometheus) {
+        tracing::error!(error = %e, "prometheus encoding failed");
+    }
+    ([(http::header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")], out)
+}
+
+async fn aws(State(s): State<AppState>, ConnectInfo(remote): ConnectInfo<SocketAddr>, req: axum::extract::Request) -> http::Response<axum::body::Body> {
+    let (parts, body) = req.into_parts();
+    let body = match axum::body::to_bytes(body, MAX_HTTP_BODY_BYTES).await {
+        Ok(b) => Body::Complete(b),
+        Err(_) => Body::TooLarge { limit: MAX_HTTP_BODY_BYTES },
+    };
+    let incoming = IncomingRequest { method: parts.method, uri: parts.uri, headers: parts.headers, body, remote };
+    let resp: http::Response<Bytes> = s.gateway.handle(incoming).await;
+    resp.map(axum::body::Body::from)
+}
