@@ -102,6 +102,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         clock: Arc::new(SystemClock),
         background_jobs: true,
         print_credentials: true,
+        metric_store: Default::default(),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {

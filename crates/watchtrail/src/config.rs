@@ -5,6 +5,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use watchtrail_core::{SharedClock, SystemClock};
+use watchtrail_metrics::MetricStoreOptions;
 
 /// Default data directory, relative to the working directory.
 pub const DEFAULT_DATA_DIR: &str = "./watchtrail-data";
@@ -52,8 +53,10 @@ pub struct ServerConfig {
     pub clock: SharedClock,
     /// Run the background scheduler (tests drive `tick` themselves when false).
     pub background_jobs: bool,
-    /// Print the generated root credentials on first start.
+    /// Print the generated root credentials on first start, and the listen address.
     pub print_credentials: bool,
+    /// Metric store tuning (flush thresholds, retention).
+    pub metric_store: MetricStoreOptions,
 }
 
 impl ServerConfig {
@@ -69,6 +72,7 @@ impl ServerConfig {
             clock: std::sync::Arc::new(SystemClock),
             background_jobs: true,
             print_credentials: false,
+            metric_store: MetricStoreOptions::default(),
         }
     }
 }

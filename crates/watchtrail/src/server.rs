@@ -14,7 +14,7 @@ use prometheus_client::registry::Registry as PromRegistry;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use watchtrail_core::{AccountId, Timestamp};
-use watchtrail_metrics::{MetricStore, MetricStoreOptions, MetricsService};
+use watchtrail_metrics::{MetricStore, MetricsService};
 use watchtrail_wire::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, Registry};
 
 /// Largest body the HTTP layer reads; operations apply their own, smaller ceilings.
@@ -56,7 +56,7 @@ impl Server {
         let (root_keys, generated) = credentials::root_keys(&cfg.data_dir, cfg.root_credentials.clone())?;
 
         let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), Default::default())?;
-        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), MetricStoreOptions::default())
+        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), cfg.metric_store.clone())
             .await
             .map_err(|e| format!("cannot open metric store: {e}"))?;
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
@@ -90,6 +90,7 @@ impl Server {
             println!("  export AWS_ACCESS_KEY_ID={}", root_keys.access_key_id);
             println!("  export AWS_SECRET_ACCESS_KEY={}", root_keys.secret_access_key);
             println!("  export AWS_REGION=us-east-1");
+            println!("  export AWS_DEFAULT_REGION=us-east-1");
             println!("  export AWS_ENDPOINT_URL=http://{addr}");
         }
         let state = AppState { gateway, prometheus: Arc::new(prom), wal_gauges, started: cfg.clock.now(), account: account.clone() };
@@ -123,6 +124,10 @@ impl Server {
         } else {
             None
         };
+        if cfg.print_credentials {
+            // Machine-readable: scripts that start the server on port 0 read the address here.
+            println!("watchtrail listening on http://{addr}");
+        }
         tracing::info!(%addr, %account, auth = cfg.auth, data_dir = %cfg.data_dir.display(), "watchtrail serving");
         Ok(Server { addr, account, root_keys, journal, metrics, shutdown: Some(tx), task: Some(task), jobs })
     }
