@@ -25,9 +25,18 @@ impl Timestamp {
         Timestamp(ms)
     }
 
-    /// From whole seconds since the epoch.
+    /// Largest magnitude accepted from clients, in milliseconds (about ±260,000 years, inside
+    /// chrono's range). Arithmetic on timestamps within it cannot overflow.
+    pub const MAX_ABS_MILLIS: i64 = 8_200_000_000_000_000;
+
+    /// From whole seconds since the epoch (saturating; for trusted values).
     pub const fn from_secs(s: i64) -> Self {
         Timestamp(s.saturating_mul(1000))
+    }
+
+    /// From whole seconds since the epoch; `None` beyond [`Timestamp::MAX_ABS_MILLIS`].
+    pub fn from_secs_checked(s: i64) -> Option<Self> {
+        s.checked_mul(1000).filter(|ms| ms.abs() <= Self::MAX_ABS_MILLIS).map(Timestamp)
     }
 
     /// From fractional seconds since the epoch, rounded to the nearest millisecond; `None` when
@@ -37,7 +46,7 @@ impl Timestamp {
             return None;
         }
         let ms = (s * 1000.0).round();
-        if ms.abs() > 8.64e15 {
+        if ms.abs() > Self::MAX_ABS_MILLIS as f64 {
             return None;
         }
         Some(Timestamp(ms as i64))
@@ -128,6 +137,14 @@ mod tests {
         assert_eq!(Timestamp::parse("1767225600.5").unwrap().millis(), 1_767_225_600_500);
         assert_eq!(Timestamp::parse("2026-01-01T00:00:00").unwrap(), t);
         assert!(Timestamp::parse("yesterday").is_none());
+    }
+
+    #[test]
+    fn out_of_range_seconds_are_refused() {
+        assert!(Timestamp::from_secs_checked(i64::MAX).is_none());
+        assert!(Timestamp::from_secs_checked(i64::MIN).is_none());
+        assert!(Timestamp::from_secs_f64(1e300).is_none());
+        assert_eq!(Timestamp::from_secs_checked(1), Some(Timestamp(1000)));
     }
 
     #[test]

@@ -42,7 +42,7 @@ pub struct MetricDatum {
     /// Unit.
     pub unit: Option<Unit>,
     /// StorageResolution (1 or 60).
-    pub storage_resolution: Option<i64>,
+    pub storage_resolution: Option<i32>,
 }
 
 /// `EntityMetricData`: entity attributes are accepted and not yet used.
@@ -113,7 +113,7 @@ pub struct GetMetricStatisticsInput {
     /// EndTime (exclusive).
     pub end_time: Timestamp,
     /// Period in seconds.
-    pub period: i64,
+    pub period: i32,
     /// Statistics.
     pub statistics: Option<Vec<Statistic>>,
     /// ExtendedStatistics.
@@ -225,7 +225,7 @@ pub struct MetricStat {
     /// Metric.
     pub metric: Metric,
     /// Period.
-    pub period: i64,
+    pub period: i32,
     /// Stat.
     pub stat: String,
     /// Unit.
@@ -247,7 +247,7 @@ pub struct MetricDataQuery {
     /// ReturnData (default true).
     pub return_data: Option<bool>,
     /// Period.
-    pub period: Option<i64>,
+    pub period: Option<i32>,
     /// AccountId.
     pub account_id: Option<String>,
 }
@@ -285,7 +285,7 @@ pub struct GetMetricDataInput {
     /// ScanBy.
     pub scan_by: Option<ScanBy>,
     /// MaxDatapoints.
-    pub max_datapoints: Option<i64>,
+    pub max_datapoints: Option<i32>,
     /// LabelOptions.
     pub label_options: Option<LabelOptions>,
 }

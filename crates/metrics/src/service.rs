@@ -80,7 +80,8 @@ impl MetricsService {
         validate::namespace("Namespace", &input.namespace)?;
         validate::metric_name("MetricName", &input.metric_name)?;
         validate::dimensions("Dimensions", &input.dimensions)?;
-        validate::period("Period", input.period)?;
+        let period = i64::from(input.period);
+        validate::period("Period", period)?;
         let stats = match (&input.statistics, &input.extended_statistics) {
             (Some(_), Some(_)) => {
                 return Err(MetricsError::InvalidParameterCombination(
@@ -112,8 +113,8 @@ impl MetricsService {
         };
         validate::time_range(input.start_time, input.end_time)?;
         let now = self.clock.now();
-        let start = round_start(input.start_time, input.period, now);
-        let period_ms = input.period * 1000;
+        let start = round_start(input.start_time, period, now);
+        let period_ms = period * 1000;
         let requested = (input.end_time.millis() - start.millis() + period_ms - 1) / period_ms;
         if requested > validate::MAX_STATISTICS_DATAPOINTS {
             return Err(MetricsError::InvalidParameterCombination(format!(
@@ -125,7 +126,7 @@ impl MetricsService {
         let label = input.metric_name.clone();
         let metric = MetricKey::new(input.namespace, input.metric_name, input.dimensions);
         let mut datapoints = Vec::new();
-        if period_serves_age(start, input.period, now) {
+        if period_serves_age(start, period, now) {
             for key in self.series_for(scope, &metric, input.unit) {
                 let samples = self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?;
                 for (ts, agg) in bucket(&samples, start, input.end_time, period_ms) {
@@ -227,7 +228,7 @@ impl MetricsService {
             )));
         }
         validate::time_range(input.start_time, input.end_time)?;
-        let max_datapoints = input.max_datapoints.unwrap_or(DEFAULT_MAX_DATAPOINTS);
+        let max_datapoints = input.max_datapoints.map(i64::from).unwrap_or(DEFAULT_MAX_DATAPOINTS);
         if max_datapoints <= 0 {
             return Err(MetricsError::invalid_value("MaxDatapoints", max_datapoints));
         }
@@ -266,7 +267,7 @@ impl MetricsService {
                     validate::namespace(&format!("{p}.MetricStat.Metric.Namespace"), &ms.metric.namespace)?;
                     validate::metric_name(&format!("{p}.MetricStat.Metric.MetricName"), &ms.metric.metric_name)?;
                     validate::dimensions(&format!("{p}.MetricStat.Metric.Dimensions"), &ms.metric.dimensions)?;
-                    validate::period(&format!("{p}.MetricStat.Period"), ms.period)?;
+                    validate::period(&format!("{p}.MetricStat.Period"), i64::from(ms.period))?;
                     let stat = crate::api::Statistic::parse(&ms.stat).ok_or_else(|| {
                         MetricsError::InvalidParameterValue(format!(
                             "The value {} for parameter {p}.MetricStat.Stat is invalid or not supported by this server yet.",
@@ -290,15 +291,16 @@ impl MetricsService {
             if q.return_data == Some(false) {
                 continue;
             }
-            let start = round_start(input.start_time, ms.period, now);
+            let period = i64::from(ms.period);
+            let start = round_start(input.start_time, period, now);
             let metric = MetricKey::new(ms.metric.namespace.clone(), ms.metric.metric_name.clone(), ms.metric.dimensions.clone());
             let mut points: Vec<(Timestamp, f64)> = Vec::new();
-            if period_serves_age(start, ms.period, now) {
+            if period_serves_age(start, period, now) {
                 let mut all: Vec<Sample> = Vec::new();
                 for key in self.series_for(scope, &metric, ms.unit) {
                     all.extend(self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?);
                 }
-                points = bucket(&all, start, input.end_time, ms.period * 1000).into_iter().map(|(t, a)| (t, a.get(stat))).collect();
+                points = bucket(&all, start, input.end_time, period * 1000).into_iter().map(|(t, a)| (t, a.get(stat))).collect();
             }
             if scan == ScanBy::TimestampDescending {
                 points.reverse();

@@ -162,14 +162,22 @@ impl Gateway {
         }
         let services = self.registry.services();
         let query_default = services.iter().find(|s| s.query.is_some()).copied();
-        let routed = route(services, req.uri.path(), req.uri.query(), &req.headers, scope.as_ref().map(|s| s.service.as_str()), query_default);
+        let routed = route(services, &req.method, req.uri.path(), req.uri.query(), &req.headers, scope.as_ref().map(|s| s.service.as_str()), query_default);
         let (service, protocol, named_op) = match routed {
             Route::Named { service, protocol, operation } => (service, protocol, Some(operation)),
             Route::Query { service } => (service, Protocol::AwsQuery, None),
             Route::UnknownTarget { protocol, target } => {
                 rec.operation = Some(target.clone());
-                let err = ApiError::client("UnknownOperationException", format!("The target {target} is not a known operation"));
+                let mut err = ApiError::client("UnknownOperationException", format!("The target {target} is not a known operation"));
+                if protocol == Protocol::RpcV2Cbor {
+                    // A routing miss, as Smithy's rpcv2Cbor router answers it.
+                    err = err.with_status(404);
+                }
                 return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err) };
+            }
+            Route::MethodNotAllowed => {
+                let err = ApiError::new("MethodNotAllowed", "MethodNotAllowed", Fault::Sender, 405, format!("rpcv2Cbor operations accept POST only, not {}", req.method));
+                return Reply { protocol: Some(Protocol::RpcV2Cbor), service: None, operation: None, has_output: false, result: Err(err) };
             }
             Route::Unrecognized => {
                 let err = ApiError::client(
@@ -299,7 +307,7 @@ impl Gateway {
             protocol,
             source_ip: req.remote.ip(),
         };
-        let result = op.handler.call(ctx, input).await;
+        let result = call_contained(op, ctx, input).await;
         if let Err(e) = &result {
             if e.fault == Fault::Receiver {
                 tracing::error!(request_id, operation = op.info.name, code = %e.code, "operation failed on the server side");
@@ -341,6 +349,28 @@ impl Gateway {
             }
         }
     }
+}
+
+/// Runs a handler so that a panic becomes a 500 answer (and an activity record) instead of a
+/// dropped connection.
+async fn call_contained(op: &Registered, ctx: RequestContext, input: Value) -> Result<Value, ApiError> {
+    use futures::FutureExt;
+    use std::panic::AssertUnwindSafe;
+    let name = op.info.name;
+    let request_id = ctx.request_id.clone();
+    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| op.handler.call(ctx, input))) {
+        Ok(f) => f,
+        Err(_) => return Err(handler_panicked(name, &request_id)),
+    };
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(r) => r,
+        Err(_) => Err(handler_panicked(name, &request_id)),
+    }
+}
+
+fn handler_panicked(operation: &str, request_id: &str) -> ApiError {
+    tracing::error!(operation, request_id, "operation handler panicked");
+    ApiError::internal("InternalFailure")
 }
 
 enum Encoding {

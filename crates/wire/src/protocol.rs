@@ -38,6 +38,8 @@ pub enum Route {
     UnknownTarget { protocol: Protocol, target: String },
     /// Nothing identifies a protocol.
     Unrecognized,
+    /// An rpcv2Cbor path with a method other than POST.
+    MethodNotAllowed,
 }
 
 /// Applies the single-port routing rules (wire-protocols.md §4).
@@ -46,6 +48,7 @@ pub enum Route {
 /// service; `query_default` serves unsigned Query requests when authentication is off.
 pub fn route(
     services: &[&'static ServiceSpec],
+    method: &http::Method,
     path: &str,
     url_query: Option<&str>,
     headers: &http::HeaderMap,
@@ -53,6 +56,16 @@ pub fn route(
     query_default: Option<&'static ServiceSpec>,
 ) -> Route {
     if let Some(rest) = path.strip_prefix("/service/") {
+        if method != http::Method::POST {
+            return Route::MethodNotAllowed;
+        }
+        // rpcv2Cbor requests carry `smithy-protocol: rpc-v2-cbor` and must not carry a JSON
+        // target header (the Smithy spec requires rejecting those).
+        let protocol_ok = headers.get("smithy-protocol").and_then(|v| v.to_str().ok()) == Some("rpc-v2-cbor");
+        let has_target = headers.contains_key("x-amz-target") || headers.contains_key("x-amzn-target");
+        if !protocol_ok || has_target {
+            return Route::UnknownTarget { protocol: Protocol::RpcV2Cbor, target: rest.to_string() };
+        }
         let mut parts = rest.splitn(3, '/');
         let (svc, kw, op) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
         if kw == "operation" && !op.is_empty() && !op.contains('/') {

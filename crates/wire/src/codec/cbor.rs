@@ -46,9 +46,8 @@ fn from_cbor(v: ciborium::Value, depth: usize) -> Result<Value, MalformedBody> {
         C::Tag(1, inner) => match *inner {
             C::Integer(i) => {
                 let i: i128 = i.into();
-                Value::Timestamp(Timestamp::from_secs(
-                    i64::try_from(i).map_err(|_| MalformedBody("timestamp out of range".into()))?,
-                ))
+                let secs = i64::try_from(i).map_err(|_| MalformedBody("timestamp out of range".into()))?;
+                Value::Timestamp(Timestamp::from_secs_checked(secs).ok_or_else(|| MalformedBody("timestamp out of range".into()))?)
             }
             C::Float(f) => Value::Timestamp(
                 Timestamp::from_secs_f64(f).ok_or_else(|| MalformedBody("timestamp out of range".into()))?,

@@ -134,6 +134,14 @@ mod tests {
     }
 
     #[test]
+    fn floats_round_trip_exactly() {
+        for text in ["123456789.12345679", "1.797693134862316e+108", "0.1", "-2.2250738585072014e-308"] {
+            let v = decode(format!("{{\"V\":{text}}}").as_bytes()).unwrap();
+            assert_eq!(v.get("V"), Some(&Value::Float(text.parse::<f64>().unwrap())), "{text}");
+        }
+    }
+
+    #[test]
     fn rejects_garbage_and_non_objects() {
         assert!(decode(b"{").is_err());
         assert!(decode(b"[1]").is_err());

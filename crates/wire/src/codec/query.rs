@@ -47,7 +47,12 @@ pub fn decode(body: &[u8]) -> Result<QueryRequest, MalformedBody> {
             key => insert(&mut root, key, v.into_owned())?,
         }
     }
-    Ok(QueryRequest { action, version, params: fold(root)? })
+    // An operation called with no parameters has an empty input structure, not a null one.
+    let params = match fold(root)? {
+        Value::Null => Value::empty_struct(),
+        v => v,
+    };
+    Ok(QueryRequest { action, version, params })
 }
 
 fn insert(root: &mut Node, key: &str, value: String) -> Result<(), MalformedBody> {
@@ -141,6 +146,12 @@ mod tests {
         let Value::List(values) = items[0].get("Values").unwrap() else { panic!() };
         assert_eq!(values, &vec![Value::String("2".into()), Value::String("10".into())]);
         assert_eq!(q.params.get("Tags"), Some(&Value::Map(vec![("k".into(), Value::String("v".into()))])));
+    }
+
+    #[test]
+    fn no_parameters_is_an_empty_structure() {
+        let q = decode(b"Action=ListMetrics&Version=2010-08-01").unwrap();
+        assert_eq!(q.params, Value::empty_struct());
     }
 
     #[test]

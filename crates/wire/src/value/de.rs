@@ -148,7 +148,7 @@ impl<'a, 'p> ValueDe<'a, 'p> {
     fn timestamp(&self) -> Result<Timestamp, DecodeError> {
         match self.value {
             Value::Timestamp(t) => Ok(*t),
-            Value::Int(i) => Ok(Timestamp::from_secs(*i)),
+            Value::Int(i) => Timestamp::from_secs_checked(*i).ok_or_else(|| self.invalid()),
             Value::Float(f) => Timestamp::from_secs_f64(*f).ok_or_else(|| self.invalid()),
             Value::String(s) => Timestamp::parse(s).ok_or_else(|| self.invalid()),
             _ => Err(self.invalid()),
@@ -375,7 +375,8 @@ struct MapAccess<'a, 'p, I: Iterator<Item = &'a (String, Value)>> {
 impl<'de, 'a, 'p, I: Iterator<Item = &'a (String, Value)>> de::MapAccess<'de> for MapAccess<'a, 'p, I> {
     type Error = DecodeError;
     fn next_key_seed<K: de::DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DecodeError> {
-        match self.members.next() {
+        // A member sent as null is treated as absent, so a required one reports as missing.
+        match self.members.by_ref().find(|(_, v)| !matches!(v, Value::Null)) {
             None => Ok(None),
             Some(entry) => {
                 self.pending = Some(entry);
