@@ -336,6 +336,16 @@ impl MetricStore {
         Ok(())
     }
 
+    /// Counters of the metrics WAL.
+    pub fn wal_stats(&self) -> watchtrail_store::WalStats {
+        self.wal.stats()
+    }
+
+    /// Samples waiting in the head for the next flush.
+    pub fn head_samples(&self) -> usize {
+        self.head.lock().samples
+    }
+
     /// Stops the WAL writer after flushing outstanding appends.
     pub fn close(self) {
         self.wal.close();

@@ -77,11 +77,11 @@ impl MetricsService {
 
     /// GetMetricStatistics.
     pub async fn get_metric_statistics(&self, scope: &Scope, input: GetMetricStatisticsInput) -> Result<GetMetricStatisticsOutput> {
-        validate::namespace("Namespace", &input.namespace)?;
-        validate::metric_name("MetricName", &input.metric_name)?;
-        validate::dimensions("Dimensions", &input.dimensions)?;
+        validate::namespace("Namespace".into(), &input.namespace)?;
+        validate::metric_name("MetricName".into(), &input.metric_name)?;
+        validate::dimensions("Dimensions".into(), &input.dimensions)?;
         let period = i64::from(input.period);
-        validate::period("Period", period)?;
+        validate::period("Period".into(), period)?;
         let stats = match (&input.statistics, &input.extended_statistics) {
             (Some(_), Some(_)) => {
                 return Err(MetricsError::InvalidParameterCombination(
@@ -154,10 +154,10 @@ impl MetricsService {
     /// ListMetrics.
     pub fn list_metrics(&self, scope: &Scope, input: ListMetricsInput) -> Result<ListMetricsOutput> {
         if let Some(ns) = &input.namespace {
-            validate::namespace("Namespace", ns)?;
+            validate::namespace("Namespace".into(), ns)?;
         }
         if let Some(n) = &input.metric_name {
-            validate::metric_name("MetricName", n)?;
+            validate::metric_name("MetricName".into(), n)?;
         }
         validate::dimension_filters(&input.dimensions)?;
         if let Some(acct) = &input.owning_account {
@@ -264,10 +264,13 @@ impl MetricsService {
                     )));
                 }
                 (Some(ms), None) => {
-                    validate::namespace(&format!("{p}.MetricStat.Metric.Namespace"), &ms.metric.namespace)?;
-                    validate::metric_name(&format!("{p}.MetricStat.Metric.MetricName"), &ms.metric.metric_name)?;
-                    validate::dimensions(&format!("{p}.MetricStat.Metric.Dimensions"), &ms.metric.dimensions)?;
-                    validate::period(&format!("{p}.MetricStat.Period"), i64::from(ms.period))?;
+                    let stat_param = validate::Param::Name(&p);
+                    let stat_param = validate::Param::Member(&stat_param, "MetricStat");
+                    let metric_param = validate::Param::Member(&stat_param, "Metric");
+                    validate::namespace(validate::Param::Member(&metric_param, "Namespace"), &ms.metric.namespace)?;
+                    validate::metric_name(validate::Param::Member(&metric_param, "MetricName"), &ms.metric.metric_name)?;
+                    validate::dimensions(validate::Param::Member(&metric_param, "Dimensions"), &ms.metric.dimensions)?;
+                    validate::period(validate::Param::Member(&stat_param, "Period"), i64::from(ms.period))?;
                     let stat = crate::api::Statistic::parse(&ms.stat).ok_or_else(|| {
                         MetricsError::InvalidParameterValue(format!(
                             "The value {} for parameter {p}.MetricStat.Stat is invalid or not supported by this server yet.",

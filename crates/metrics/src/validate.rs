@@ -26,52 +26,88 @@ pub const MAX_DIMENSION_FILTERS: usize = 10;
 /// Most datapoints one GetMetricStatistics call may return.
 pub const MAX_STATISTICS_DATAPOINTS: i64 = 1440;
 
+/// A parameter's name in AWS's Query spelling (`MetricData.member.3.Dimensions`), built only
+/// when an error message needs it: validation of a valid request allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub enum Param<'a> {
+    /// A top-level parameter.
+    Name(&'a str),
+    /// A member of a structure parameter.
+    Member(&'a Param<'a>, &'a str),
+    /// Item `index` (0-based) of a list parameter.
+    Index(&'a Param<'a>, usize),
+}
+
+impl Param<'_> {
+    /// The full name.
+    pub fn render(&self) -> String {
+        match self {
+            Param::Name(n) => n.to_string(),
+            Param::Member(parent, n) => format!("{}.{n}", parent.render()),
+            Param::Index(parent, i) => format!("{}.member.{}", parent.render(), i + 1),
+        }
+    }
+}
+
+impl std::fmt::Display for Param<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.render())
+    }
+}
+
+impl<'a> From<&'a str> for Param<'a> {
+    fn from(s: &'a str) -> Self {
+        Param::Name(s)
+    }
+}
+
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
 }
 
 /// Namespace: 1–255 ASCII characters, no control characters, not starting with `:`, at least
 /// one non-whitespace character.
-pub fn namespace(param: &str, ns: &str) -> Result<()> {
+pub fn namespace(param: Param<'_>, ns: &str) -> Result<()> {
     if ns.is_empty() || ns.len() > 255 || !ns.is_ascii() || has_control(ns) || ns.starts_with(':') || ns.trim().is_empty() {
-        return Err(MetricsError::invalid_value(param, ns));
+        return Err(MetricsError::invalid_value(&param.render(), ns));
     }
     Ok(())
 }
 
 /// MetricName: 1–255 characters.
-pub fn metric_name(param: &str, name: &str) -> Result<()> {
+pub fn metric_name(param: Param<'_>, name: &str) -> Result<()> {
     let n = name.chars().count();
     if n == 0 || n > 255 || has_control(name) {
-        return Err(MetricsError::invalid_value(param, name));
+        return Err(MetricsError::invalid_value(&param.render(), name));
     }
     Ok(())
 }
 
-fn dimension_name(param: &str, name: &str) -> Result<()> {
+fn dimension_name(param: Param<'_>, name: &str) -> Result<()> {
     if name.is_empty() || name.len() > 255 || !name.is_ascii() || has_control(name) || name.starts_with(':') || name.trim().is_empty() {
-        return Err(MetricsError::invalid_value(param, name));
+        return Err(MetricsError::invalid_value(&param.render(), name));
     }
     Ok(())
 }
 
-fn dimension_value(param: &str, value: &str) -> Result<()> {
+fn dimension_value(param: Param<'_>, value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 1024 || !value.is_ascii() || has_control(value) {
-        return Err(MetricsError::invalid_value(param, value));
+        return Err(MetricsError::invalid_value(&param.render(), value));
     }
     Ok(())
 }
 
 /// Dimensions of a metric: at most 30, each name and value valid, names unique.
-pub fn dimensions(param: &str, dims: &[Dimension]) -> Result<()> {
+pub fn dimensions(param: Param<'_>, dims: &[Dimension]) -> Result<()> {
     if dims.len() > MAX_DIMENSIONS {
         return Err(MetricsError::InvalidParameterValue(format!(
             "The collection {param} must not have a size greater than {MAX_DIMENSIONS}."
         )));
     }
     for (i, d) in dims.iter().enumerate() {
-        dimension_name(&format!("{param}.member.{}.Name", i + 1), &d.name)?;
-        dimension_value(&format!("{param}.member.{}.Value", i + 1), &d.value)?;
+        let item = Param::Index(&param, i);
+        dimension_name(Param::Member(&item, "Name"), &d.name)?;
+        dimension_value(Param::Member(&item, "Value"), &d.value)?;
     }
     for (i, d) in dims.iter().enumerate() {
         if dims[..i].iter().any(|e| e.name == d.name) {
@@ -91,25 +127,27 @@ pub fn dimension_filters(filters: &[DimensionFilter]) -> Result<()> {
             "The collection Dimensions must not have a size greater than {MAX_DIMENSION_FILTERS}."
         )));
     }
+    let list = Param::Name("Dimensions");
     for (i, f) in filters.iter().enumerate() {
-        dimension_name(&format!("Dimensions.member.{}.Name", i + 1), &f.name)?;
+        let item = Param::Index(&list, i);
+        dimension_name(Param::Member(&item, "Name"), &f.name)?;
         if let Some(v) = &f.value {
-            dimension_value(&format!("Dimensions.member.{}.Value", i + 1), v)?;
+            dimension_value(Param::Member(&item, "Value"), v)?;
         }
     }
     Ok(())
 }
 
-fn finite_in_range(param: &str, v: f64) -> Result<()> {
+fn finite_in_range(param: Param<'_>, v: f64) -> Result<()> {
     if !v.is_finite() || v.abs() > MAX_MAGNITUDE {
-        return Err(MetricsError::invalid_value(param, v));
+        return Err(MetricsError::invalid_value(&param.render(), v));
     }
     Ok(())
 }
 
 /// A PutMetricData request as a whole: namespace, counts, then each datum.
 pub fn put_metric_data(input: &PutMetricDataInput, now: Timestamp) -> Result<()> {
-    namespace("Namespace", &input.namespace)?;
+    namespace("Namespace".into(), &input.namespace)?;
     let entities = input.entity_metric_data.as_deref().unwrap_or(&[]);
     if input.metric_data.is_none() && entities.is_empty() {
         return Err(MetricsError::MissingParameter("The parameter MetricData is required.".into()));
@@ -126,21 +164,25 @@ pub fn put_metric_data(input: &PutMetricDataInput, now: Timestamp) -> Result<()>
             "The collection MetricData must not have a size greater than {MAX_METRICS_PER_PUT}."
         )));
     }
+    let list = Param::Name("MetricData");
     for (i, d) in plain.iter().enumerate() {
-        datum(&format!("MetricData.member.{}", i + 1), d, now)?;
+        datum(Param::Index(&list, i), d, now)?;
     }
+    let entity_list = Param::Name("EntityMetricData");
     for (e, ent) in entities.iter().enumerate() {
+        let entity = Param::Index(&entity_list, e);
+        let data = Param::Member(&entity, "MetricData");
         for (i, d) in ent.metric_data.iter().enumerate() {
-            datum(&format!("EntityMetricData.member.{}.MetricData.member.{}", e + 1, i + 1), d, now)?;
+            datum(Param::Index(&data, i), d, now)?;
         }
     }
     Ok(())
 }
 
 /// One MetricDatum.
-pub fn datum(p: &str, d: &MetricDatum, now: Timestamp) -> Result<()> {
-    metric_name(&format!("{p}.MetricName"), &d.metric_name)?;
-    dimensions(&format!("{p}.Dimensions"), &d.dimensions)?;
+pub fn datum(p: Param<'_>, d: &MetricDatum, now: Timestamp) -> Result<()> {
+    metric_name(Param::Member(&p, "MetricName"), &d.metric_name)?;
+    dimensions(Param::Member(&p, "Dimensions"), &d.dimensions)?;
     if let Some(ts) = d.timestamp {
         if ts.millis() < now.millis() - MAX_PAST_MS {
             return Err(MetricsError::InvalidParameterValue(format!(
@@ -178,15 +220,16 @@ pub fn datum(p: &str, d: &MetricDatum, now: Timestamp) -> Result<()> {
         )));
     }
     if let Some(v) = d.value {
-        finite_in_range(&format!("{p}.Value"), v)?;
+        finite_in_range(Param::Member(&p, "Value"), v)?;
     }
     if let Some(s) = &d.statistic_values {
-        finite_in_range(&format!("{p}.StatisticValues.SampleCount"), s.sample_count)?;
-        finite_in_range(&format!("{p}.StatisticValues.Sum"), s.sum)?;
-        finite_in_range(&format!("{p}.StatisticValues.Minimum"), s.minimum)?;
-        finite_in_range(&format!("{p}.StatisticValues.Maximum"), s.maximum)?;
+        let set = Param::Member(&p, "StatisticValues");
+        finite_in_range(Param::Member(&set, "SampleCount"), s.sample_count)?;
+        finite_in_range(Param::Member(&set, "Sum"), s.sum)?;
+        finite_in_range(Param::Member(&set, "Minimum"), s.minimum)?;
+        finite_in_range(Param::Member(&set, "Maximum"), s.maximum)?;
         if s.sample_count <= 0.0 {
-            return Err(MetricsError::invalid_value(&format!("{p}.StatisticValues.SampleCount"), s.sample_count));
+            return Err(MetricsError::invalid_value(&Param::Member(&set, "SampleCount").render(), s.sample_count));
         }
         if s.minimum > s.maximum {
             return Err(MetricsError::InvalidParameterValue(format!(
@@ -205,8 +248,9 @@ pub fn datum(p: &str, d: &MetricDatum, now: Timestamp) -> Result<()> {
                 "The collection {p}.Values must not have a size greater than {MAX_VALUES}."
             )));
         }
+        let list = Param::Member(&p, "Values");
         for (i, v) in values.iter().enumerate() {
-            finite_in_range(&format!("{p}.Values.member.{}", i + 1), *v)?;
+            finite_in_range(Param::Index(&list, i), *v)?;
         }
         if let Some(counts) = &d.counts {
             if counts.len() != values.len() {
@@ -214,9 +258,10 @@ pub fn datum(p: &str, d: &MetricDatum, now: Timestamp) -> Result<()> {
                     "The parameters {p}.Values and {p}.Counts must be of the same size."
                 )));
             }
+            let list = Param::Member(&p, "Counts");
             for (i, c) in counts.iter().enumerate() {
                 if !c.is_finite() || *c < 0.0 || *c > MAX_MAGNITUDE {
-                    return Err(MetricsError::invalid_value(&format!("{p}.Counts.member.{}", i + 1), c));
+                    return Err(MetricsError::invalid_value(&Param::Index(&list, i).render(), c));
                 }
             }
         }
@@ -232,7 +277,7 @@ pub fn datum(p: &str, d: &MetricDatum, now: Timestamp) -> Result<()> {
 }
 
 /// Period: positive, and a multiple of 60 or one of 1, 5, 10, 20, 30.
-pub fn period(param: &str, period: i64) -> Result<()> {
+pub fn period(param: Param<'_>, period: i64) -> Result<()> {
     if period <= 0 || (period % 60 != 0 && ![1, 5, 10, 20, 30].contains(&period)) {
         return Err(MetricsError::InvalidParameterValue(format!(
             "The parameter {param} must be a multiple of 60 or one of 1, 5, 10, 20, 30; got {period}."
@@ -262,23 +307,23 @@ mod tests {
 
     #[test]
     fn namespace_rules() {
-        assert!(namespace("Namespace", "App/Web-1_x#y:z").is_ok());
-        assert!(namespace("Namespace", ":x").is_err());
-        assert!(namespace("Namespace", "").is_err());
-        assert!(namespace("Namespace", "   ").is_err());
-        assert!(namespace("Namespace", "é").is_err());
-        assert!(namespace("Namespace", "a\u{7}").is_err());
-        assert!(namespace("Namespace", &"a".repeat(256)).is_err());
-        assert!(namespace("Namespace", &"a".repeat(255)).is_ok());
+        assert!(namespace("Namespace".into(), "App/Web-1_x#y:z").is_ok());
+        assert!(namespace("Namespace".into(), ":x").is_err());
+        assert!(namespace("Namespace".into(), "").is_err());
+        assert!(namespace("Namespace".into(), "   ").is_err());
+        assert!(namespace("Namespace".into(), "é").is_err());
+        assert!(namespace("Namespace".into(), "a\u{7}").is_err());
+        assert!(namespace("Namespace".into(), &"a".repeat(256)).is_err());
+        assert!(namespace("Namespace".into(), &"a".repeat(255)).is_ok());
     }
 
     #[test]
     fn period_rules() {
         for ok in [1, 5, 10, 20, 30, 60, 120, 86_400] {
-            assert!(period("Period", ok).is_ok(), "{ok}");
+            assert!(period("Period".into(), ok).is_ok(), "{ok}");
         }
         for bad in [0, -60, 2, 45, 90] {
-            assert!(period("Period", bad).is_err(), "{bad}");
+            assert!(period("Period".into(), bad).is_err(), "{bad}");
         }
     }
 }

@@ -39,6 +39,11 @@ impl Journal {
         Ok(Arc::new(Journal { wal, tail: Mutex::new(tail) }))
     }
 
+    /// Counters of the journal's WAL.
+    pub fn wal_stats(&self) -> watchtrail_store::WalStats {
+        self.wal.stats()
+    }
+
     /// The most recent records, oldest first.
     pub fn recent(&self) -> Vec<ActivityRecord> {
         self.tail.lock().iter().cloned().collect()

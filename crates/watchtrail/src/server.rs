@@ -9,7 +9,10 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 use bytes::Bytes;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use std::sync::atomic::AtomicU64;
 use prometheus_client::registry::Registry as PromRegistry;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,16 +27,48 @@ pub const MAX_HTTP_BODY_BYTES: usize = 16 * 1024 * 1024;
 struct AppState {
     gateway: Gateway,
     prometheus: Arc<PromRegistry>,
-    wal_gauges: Arc<WalGauges>,
+    gauges: Arc<StorageGauges>,
+    journal: Arc<Journal>,
+    metrics: MetricsService,
     started: Timestamp,
     account: AccountId,
 }
 
+/// Storage figures, refreshed from the WALs and the metric head on every scrape.
 #[derive(Default)]
-struct WalGauges {
-    journal_fsyncs: Gauge,
-    journal_fsync_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
-    journal_records: Gauge,
+struct StorageGauges {
+    wal_records: Family<WalLabel, Gauge>,
+    wal_fsyncs: Family<WalLabel, Gauge>,
+    wal_fsync_seconds: Family<WalLabel, Gauge<f64, AtomicU64>>,
+    wal_max_batch_records: Family<WalLabel, Gauge>,
+    metric_head_samples: Gauge,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WalLabel {
+    wal: &'static str,
+}
+
+impl StorageGauges {
+    fn register(&self, prom: &mut PromRegistry) {
+        let sub = prom.sub_registry_with_prefix("watchtrail");
+        sub.register("wal_records", "Records appended to a WAL since start", self.wal_records.clone());
+        sub.register("wal_fsyncs", "fsync calls of a WAL since start (one per group commit)", self.wal_fsyncs.clone());
+        sub.register("wal_fsync_seconds", "Time spent in fsync by a WAL since start", self.wal_fsync_seconds.clone());
+        sub.register("wal_max_batch_records", "Largest group commit of a WAL since start", self.wal_max_batch_records.clone());
+        sub.register("metric_head_samples", "Metric samples waiting in memory for the next segment flush", self.metric_head_samples.clone());
+    }
+
+    fn refresh(&self, journal: &Journal, metrics: &MetricsService) {
+        for (wal, st) in [("journal", journal.wal_stats()), ("metrics", metrics.store().wal_stats())] {
+            let l = WalLabel { wal };
+            self.wal_records.get_or_create(&l).set(st.records as i64);
+            self.wal_fsyncs.get_or_create(&l).set(st.fsyncs as i64);
+            self.wal_fsync_seconds.get_or_create(&l).set(st.fsync_nanos as f64 / 1e9);
+            self.wal_max_batch_records.get_or_create(&l).set(st.max_batch_records as i64);
+        }
+        self.metric_head_samples.set(metrics.store().head_samples() as i64);
+    }
 }
 
 /// A running server.
@@ -75,13 +110,8 @@ impl Server {
         );
         let mut prom = PromRegistry::default();
         gateway.metrics().register(&mut prom);
-        let wal_gauges = Arc::new(WalGauges::default());
-        {
-            let sub = prom.sub_registry_with_prefix("watchtrail_journal");
-            sub.register("wal_fsyncs", "fsync calls of the activity journal WAL", wal_gauges.journal_fsyncs.clone());
-            sub.register("wal_fsync_seconds", "total time spent in fsync by the activity journal WAL", wal_gauges.journal_fsync_seconds.clone());
-            sub.register("wal_records", "records appended to the activity journal WAL", wal_gauges.journal_records.clone());
-        }
+        let gauges = Arc::new(StorageGauges::default());
+        gauges.register(&mut prom);
 
         let listener = tokio::net::TcpListener::bind(cfg.listen).await.map_err(|e| format!("cannot listen on {}: {e}", cfg.listen))?;
         let addr = listener.local_addr().map_err(|e| e.to_string())?;
@@ -93,7 +123,15 @@ impl Server {
             println!("  export AWS_DEFAULT_REGION=us-east-1");
             println!("  export AWS_ENDPOINT_URL=http://{addr}");
         }
-        let state = AppState { gateway, prometheus: Arc::new(prom), wal_gauges, started: cfg.clock.now(), account: account.clone() };
+        let state = AppState {
+            gateway,
+            prometheus: Arc::new(prom),
+            gauges,
+            journal: journal.clone(),
+            metrics: metrics.clone(),
+            started: cfg.clock.now(),
+            account: account.clone(),
+        };
         let app = Router::new()
             .route("/_watchtrail/health", get(health))
             .route("/metrics", get(prometheus_metrics))
@@ -213,7 +251,7 @@ async fn health(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn prometheus_metrics(State(s): State<AppState>) -> impl IntoResponse {
-    let _ = &s.wal_gauges;
+    s.gauges.refresh(&s.journal, &s.metrics);
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &s.prometheus) {
         tracing::error!(error = %e, "prometheus encoding failed");
