@@ -44,7 +44,7 @@ pub struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:4590].
     #[arg(long, env = "WATCHTRAIL_LISTEN")]
     pub listen: Option<SocketAddr>,
-    /// TOML file with any of: data_dir, listen, auth (bool), account_id, log.
+    /// TOML file with any of: data_dir, listen, auth (bool), account_id, log, wal_commit_delay_us.
     #[arg(long, env = "WATCHTRAIL_CONFIG")]
     pub config: Option<PathBuf>,
     /// SigV4 authentication [default: on].
@@ -62,6 +62,10 @@ pub struct ServeArgs {
     /// Log filter, e.g. `info` or `watchtrail=debug` [default: info].
     #[arg(long, env = "WATCHTRAIL_LOG")]
     pub log: Option<String>,
+    /// WAL group-commit delay in microseconds: under concurrent writes, wait this long so more
+    /// requests share one fsync; 0 disables [default: 300].
+    #[arg(long, env = "WATCHTRAIL_WAL_COMMIT_DELAY_US")]
+    pub wal_commit_delay_us: Option<u64>,
 }
 
 /// Runs the command to completion.
@@ -103,6 +107,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         background_jobs: true,
         print_credentials: true,
         metric_store: Default::default(),
+        wal_commit_delay: std::time::Duration::from_micros(
+            args.wal_commit_delay_us.or(file.wal_commit_delay_us).unwrap_or(crate::config::DEFAULT_WAL_COMMIT_DELAY_US),
+        ),
     };
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;
     rt.block_on(async move {

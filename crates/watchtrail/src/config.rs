@@ -26,6 +26,8 @@ pub struct FileConfig {
     pub account_id: Option<String>,
     /// Log filter, e.g. `info` or `watchtrail=debug`.
     pub log: Option<String>,
+    /// WAL group-commit delay in microseconds.
+    pub wal_commit_delay_us: Option<u64>,
 }
 
 impl FileConfig {
@@ -57,7 +59,13 @@ pub struct ServerConfig {
     pub print_credentials: bool,
     /// Metric store tuning (flush thresholds, retention).
     pub metric_store: MetricStoreOptions,
+    /// Group-commit delay of every WAL (see `WalOptions::commit_delay`).
+    pub wal_commit_delay: std::time::Duration,
 }
+
+/// Default WAL group-commit delay: long enough for concurrent requests to share an fsync, far
+/// below a request's own latency.
+pub const DEFAULT_WAL_COMMIT_DELAY_US: u64 = 300;
 
 impl ServerConfig {
     /// Defaults for a data directory: loopback on an ephemeral port, auth on, real clock,
@@ -73,6 +81,7 @@ impl ServerConfig {
             background_jobs: true,
             print_credentials: false,
             metric_store: MetricStoreOptions::default(),
+            wal_commit_delay: std::time::Duration::from_micros(DEFAULT_WAL_COMMIT_DELAY_US),
         }
     }
 }

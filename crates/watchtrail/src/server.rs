@@ -90,8 +90,11 @@ impl Server {
         let account = credentials::account_id(&cfg.data_dir, cfg.account_id.as_deref())?;
         let (root_keys, generated) = credentials::root_keys(&cfg.data_dir, cfg.root_credentials.clone())?;
 
-        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), Default::default())?;
-        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), cfg.metric_store.clone())
+        let wal_opts = watchtrail_store::WalOptions { commit_delay: cfg.wal_commit_delay, ..Default::default() };
+        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), wal_opts.clone())?;
+        let mut store_opts = cfg.metric_store.clone();
+        store_opts.wal.commit_delay = cfg.wal_commit_delay;
+        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), store_opts)
             .await
             .map_err(|e| format!("cannot open metric store: {e}"))?;
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());

@@ -18,6 +18,8 @@ pub(super) struct Writer {
     pub(super) next_lsn: u64,
     pub(super) buf: Vec<u8>,
     pub(super) failed: Option<(io::ErrorKind, String)>,
+    /// Appends in the previous group commit.
+    pub(super) last_group: usize,
 }
 
 impl Writer {
@@ -33,6 +35,8 @@ impl Writer {
                 }
                 std::mem::take(&mut q.pending)
             };
+            let batch = self.gather(batch);
+            self.last_group = batch.len();
             self.process(batch);
         }
         // In Fsync mode every acknowledged batch is already synced.
@@ -42,6 +46,17 @@ impl Writer {
             }
         }
         tracing::debug!(next_lsn = self.next_lsn, "wal writer stopped");
+    }
+
+    /// Applies the commit delay: under concurrency, lets more appends join this group.
+    fn gather(&self, mut batch: Vec<Request>) -> Vec<Request> {
+        if self.opts.commit_delay.is_zero() || self.last_group <= 1 {
+            return batch;
+        }
+        std::thread::sleep(self.opts.commit_delay);
+        let more = std::mem::take(&mut self.shared.queue.lock().pending);
+        batch.extend(more);
+        batch
     }
 
     fn process(&mut self, batch: Vec<Request>) {

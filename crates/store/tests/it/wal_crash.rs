@@ -14,6 +14,7 @@ fn opts() -> WalOptions {
     WalOptions {
         max_file_bytes: 8 << 10,
         sync: SyncMode::Fsync,
+        ..WalOptions::default()
     }
 }
 
