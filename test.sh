@@ -8,6 +8,9 @@ cd "$(dirname "$0")"
 echo "==> Rust: cargo test --workspace"
 cargo test --workspace --locked
 
+echo "==> Fuzz targets compile (run them with cargo fuzz; see fuzz/README.md)"
+cargo check --manifest-path fuzz/Cargo.toml --bins --locked
+
 if [ -x tests/python/run.sh ]; then
   echo "==> Python: boto3 (JSON 1.0), botocore<1.42.7 (Query), AWS CLI"
   tests/python/run.sh

@@ -153,7 +153,7 @@ impl MetricStore {
         let catalog: Arc<dyn Catalog> = Arc::new(SqliteCatalog::open(&dir.join("catalog.sqlite")).map_err(internal)?);
         let blobs = BlobStore::local(&dir.join("segments")).map_err(internal)?;
         let segments = SegmentStore::new(blobs, catalog.clone());
-        let (wal, entries) = Wal::open(&dir.join("wal"), opts.wal.clone()).map_err(internal)?;
+        let (wal, entries) = Wal::open(&dir.join("wal"), opts.wal).map_err(internal)?;
 
         let mut head = Head {
             partitions: HashMap::new(),

@@ -289,7 +289,7 @@ impl MetricsService {
         };
         let now = self.clock.now();
         let scan = input.scan_by.unwrap_or_default();
-        let mut full: Vec<(String, String, Vec<(Timestamp, f64)>)> = Vec::new();
+        let mut full: Vec<QueryPoints> = Vec::new();
         for (q, ms, stat) in plans {
             if q.return_data == Some(false) {
                 continue;
@@ -309,14 +309,14 @@ impl MetricsService {
                 points.reverse();
             }
             let label = q.label.clone().unwrap_or_else(|| ms.metric.metric_name.clone());
-            full.push((q.id.clone(), label, points));
+            full.push(QueryPoints { id: q.id.clone(), label, points });
         }
         // Page across the concatenation of every query's points.
-        let total: usize = full.iter().map(|(_, _, p)| p.len()).sum();
+        let total: usize = full.iter().map(|q| q.points.len()).sum();
         let end = offset.saturating_add(max_datapoints as usize).min(total);
         let mut results = Vec::with_capacity(full.len());
         let mut seen = 0usize;
-        for (id, label, points) in full {
+        for QueryPoints { id, label, points } in full {
             let (lo, hi) = (seen, seen + points.len());
             seen = hi;
             let take_from = offset.max(lo).min(hi) - lo;
@@ -338,6 +338,13 @@ impl MetricsService {
         let next_token = if end < total { Some(paging::encode_offset(end, &fingerprint)) } else { None };
         Ok(GetMetricDataOutput { metric_data_results: results, next_token, messages: Vec::new() })
     }
+}
+
+/// One query's datapoints before paging.
+struct QueryPoints {
+    id: String,
+    label: String,
+    points: Vec<(Timestamp, f64)>,
 }
 
 fn queries_digest(queries: &[MetricDataQuery]) -> String {
@@ -408,7 +415,7 @@ fn group_thousands(n: i64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -91,7 +91,7 @@ impl Server {
         let (root_keys, generated) = credentials::root_keys(&cfg.data_dir, cfg.root_credentials.clone())?;
 
         let wal_opts = watchtrail_store::WalOptions { commit_delay: cfg.wal_commit_delay, ..Default::default() };
-        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), wal_opts.clone())?;
+        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), wal_opts)?;
         let mut store_opts = cfg.metric_store.clone();
         store_opts.wal.commit_delay = cfg.wal_commit_delay;
         let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), store_opts)

@@ -1,6 +1,6 @@
-//! The real `watchtrail serve` binary: configuration precedence (flag > environment > TOML file
-//! > default), the credentials banner, auth off, and a graceful SIGTERM that flushes the metric
-//! head to segments and exits 0.
+//! The real `watchtrail serve` binary: configuration precedence (a flag beats the environment,
+//! which beats the TOML file, which beats the default), the credentials banner, auth off, and a
+//! graceful SIGTERM that flushes the metric head to segments and exits 0.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -35,6 +35,7 @@ fn start(cmd: &mut Command) -> (std::process::Child, String, Vec<String>) {
             }
             Err(e) => {
                 let _ = child.kill();
+                let _ = child.wait();
                 panic!("server did not start: {e}; printed {lines:?}");
             }
         }
