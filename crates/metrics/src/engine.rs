@@ -301,19 +301,24 @@ impl MetricStore {
                 self.segments.write(&data_stream(&pkey), data, watermark).await.map_err(internal)?;
                 report.segments += 1;
             }
+            // This partition's samples are durable in a segment now: drop them from the head at
+            // once, so that a failure on a later partition cannot make the next flush write
+            // them twice.
+            let mut h = self.head.lock();
+            let mut dropped = 0usize;
+            if let Some(part) = h.partitions.get_mut(&pkey) {
+                for st in part.series.values_mut() {
+                    let before = st.head.len();
+                    st.head.retain(|(l, _)| *l > watermark);
+                    dropped += before - st.head.len();
+                    st.index_dirty = !st.head.is_empty();
+                }
+            }
+            h.samples -= dropped.min(h.samples);
         }
         {
             let mut h = self.head.lock();
-            let mut remaining = 0usize;
-            for part in h.partitions.values_mut() {
-                for st in part.series.values_mut() {
-                    st.head.retain(|(l, _)| *l > watermark);
-                    st.index_dirty = !st.head.is_empty();
-                    remaining += st.head.len();
-                }
-            }
-            h.samples = remaining;
-            h.oldest_unflushed = if remaining > 0 { Some(self.clock.now()) } else { None };
+            h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
         }
         report.wal_files_removed = self.wal.checkpoint(watermark).map_err(internal)?;
         tracing::debug!(samples = report.samples, segments = report.segments, watermark, "metric head flushed");
