@@ -264,7 +264,7 @@ impl MetricsService {
                     )));
                 }
                 (Some(ms), None) => {
-                    let stat_param = validate::Param::Name(&p);
+                    let stat_param = validate::Param::from(p.as_str());
                     let stat_param = validate::Param::Member(&stat_param, "MetricStat");
                     let metric_param = validate::Param::Member(&stat_param, "Metric");
                     validate::namespace(validate::Param::Member(&metric_param, "Namespace"), &ms.metric.namespace)?;

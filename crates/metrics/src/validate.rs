@@ -26,40 +26,8 @@ pub const MAX_DIMENSION_FILTERS: usize = 10;
 /// Most datapoints one GetMetricStatistics call may return.
 pub const MAX_STATISTICS_DATAPOINTS: i64 = 1440;
 
-/// A parameter's name in AWS's Query spelling (`MetricData.member.3.Dimensions`), built only
-/// when an error message needs it: validation of a valid request allocates nothing.
-#[derive(Clone, Copy, Debug)]
-pub enum Param<'a> {
-    /// A top-level parameter.
-    Name(&'a str),
-    /// A member of a structure parameter.
-    Member(&'a Param<'a>, &'a str),
-    /// Item `index` (0-based) of a list parameter.
-    Index(&'a Param<'a>, usize),
-}
-
-impl Param<'_> {
-    /// The full name.
-    pub fn render(&self) -> String {
-        match self {
-            Param::Name(n) => n.to_string(),
-            Param::Member(parent, n) => format!("{}.{n}", parent.render()),
-            Param::Index(parent, i) => format!("{}.member.{}", parent.render(), i + 1),
-        }
-    }
-}
-
-impl std::fmt::Display for Param<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.render())
-    }
-}
-
-impl<'a> From<&'a str> for Param<'a> {
-    fn from(s: &'a str) -> Self {
-        Param::Name(s)
-    }
-}
+/// A parameter's name in AWS's Query spelling, built only when an error message needs it.
+pub use watchtrail_core::ParamPath as Param;
 
 fn has_control(s: &str) -> bool {
     s.chars().any(|c| c.is_control())
@@ -127,7 +95,7 @@ pub fn dimension_filters(filters: &[DimensionFilter]) -> Result<()> {
             "The collection Dimensions must not have a size greater than {MAX_DIMENSION_FILTERS}."
         )));
     }
-    let list = Param::Name("Dimensions");
+    let list = Param::from("Dimensions");
     for (i, f) in filters.iter().enumerate() {
         let item = Param::Index(&list, i);
         dimension_name(Param::Member(&item, "Name"), &f.name)?;
@@ -164,11 +132,11 @@ pub fn put_metric_data(input: &PutMetricDataInput, now: Timestamp) -> Result<()>
             "The collection MetricData must not have a size greater than {MAX_METRICS_PER_PUT}."
         )));
     }
-    let list = Param::Name("MetricData");
+    let list = Param::from("MetricData");
     for (i, d) in plain.iter().enumerate() {
         datum(Param::Index(&list, i), d, now)?;
     }
-    let entity_list = Param::Name("EntityMetricData");
+    let entity_list = Param::from("EntityMetricData");
     for (e, ent) in entities.iter().enumerate() {
         let entity = Param::Index(&entity_list, e);
         let data = Param::Member(&entity, "MetricData");

@@ -7,7 +7,7 @@
 
 use super::{Value, TIMESTAMP_NAME};
 use serde::de::{self, DeserializeOwned, IntoDeserializer, Visitor};
-use watchtrail_core::Timestamp;
+use watchtrail_core::{ParamPath as Path, Timestamp};
 
 /// Why an input could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -70,30 +70,6 @@ impl de::Error for DecodeError {
 /// Reads a typed value from `v`.
 pub fn from_value<T: DeserializeOwned>(v: &Value) -> Result<T, DecodeError> {
     T::deserialize(ValueDe { value: v, path: Path::Root })
-}
-
-/// The location of a value inside the input, as a stack-allocated linked list.
-#[derive(Clone, Copy)]
-enum Path<'p> {
-    Root,
-    Member(&'p Path<'p>, &'p str),
-    Index(&'p Path<'p>, usize),
-}
-
-impl Path<'_> {
-    fn render(&self) -> String {
-        match self {
-            Path::Root => String::new(),
-            Path::Member(parent, name) => {
-                let p = parent.render();
-                if p.is_empty() { name.to_string() } else { format!("{p}.{name}") }
-            }
-            Path::Index(parent, i) => {
-                let p = parent.render();
-                if p.is_empty() { format!("member.{}", i + 1) } else { format!("{p}.member.{}", i + 1) }
-            }
-        }
-    }
 }
 
 struct ValueDe<'a, 'p> {
