@@ -8,7 +8,7 @@ use crate::gzip::{self, GzipError};
 use crate::protocol::{content_type, route, Protocol, Route};
 use crate::registry::{Registered, Registry, DEFAULT_MAX_DECODED_BYTES};
 use crate::service::ServiceSpec;
-use crate::sigv4::{self, CredentialStore, SignedRequest};
+use crate::sigv4::{self, CredentialScope, CredentialStore, SignedRequest};
 use crate::telemetry::{GatewayMetrics, LatencyLabels, OpLabels};
 use crate::value::Value;
 use bytes::Bytes;
@@ -213,7 +213,7 @@ impl Gateway {
         }
 
         // Authenticate over the raw bytes (the signature covers the compressed body).
-        let (principal, region) = match self.authenticate(req, raw, service) {
+        let (principal, region) = match self.authenticate(req, raw, service, scope.as_ref()) {
             Ok(ok) => ok,
             Err(e) => {
                 self.metrics.auth_failures.inc();
@@ -316,11 +316,13 @@ impl Gateway {
         Reply { protocol: Some(protocol), service: Some(service), operation: Some(op.info.name), has_output: op.info.has_output, result }
     }
 
-    fn authenticate(&self, req: &IncomingRequest, raw: &[u8], service: &ServiceSpec) -> Result<(Principal, Region), ApiError> {
+    /// Who is calling, and in which region. `scope` is the credential scope `process` already
+    /// read (unverified); with auth off it only supplies the region.
+    fn authenticate(&self, req: &IncomingRequest, raw: &[u8], service: &ServiceSpec, scope: Option<&CredentialScope>) -> Result<(Principal, Region), ApiError> {
         match &self.cfg.auth {
             AuthMode::Disabled => {
-                let region = sigv4::peek_scope(&req.headers, req.uri.query())
-                    .and_then(|s| Region::new(s.region).ok())
+                let region = scope
+                    .and_then(|s| Region::new(s.region.clone()).ok())
                     .unwrap_or_else(Region::default_region);
                 Ok((Principal::root(&self.cfg.account_id), region))
             }
