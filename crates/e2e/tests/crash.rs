@@ -39,13 +39,9 @@ fn crash_child_entry() {
         cfg.metric_store.compact_after_segments = 4;
         let server = watchtrail::Server::start(cfg).await.expect("child server starts");
         println!("READY {}", server.endpoint());
-        futures_pending().await;
+        std::future::pending::<()>().await;
         drop(server);
     });
-}
-
-async fn futures_pending() {
-    std::future::pending::<()>().await
 }
 
 fn spawn_child(dir: &std::path::Path) -> (Child, String) {
