@@ -1,5 +1,7 @@
 //! Crash safety: a child server is killed with SIGKILL during sustained PutMetricData; after
-//! every restart, every datum the server acknowledged must be readable with its exact value.
+//! every restart, every datum the server acknowledged must be readable with its exact value,
+//! and every acknowledged call must be in the activity journal (its record is committed in the
+//! same log record as its data).
 //!
 //! The child is this test binary re-executed with `WATCHTRAIL_CRASH_CHILD_DIR` set: it runs a
 //! real server (background flushes and compaction on, with a small flush threshold so segments
@@ -8,6 +10,7 @@
 
 mod common;
 
+use aws_sdk_cloudwatch::operation::RequestId;
 use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy};
 use common::*;
 use std::collections::HashMap;
@@ -115,6 +118,7 @@ async fn sigkill_during_sustained_puts_loses_no_acknowledged_datum() {
     let (_, now) = minute_now();
     let base = now - 1800; // high-resolution data stays readable at Period=1 for 3 hours
     let acked: Acked = Arc::default();
+    let acked_ids: Arc<Mutex<Vec<String>>> = Arc::default();
     // Kill points are spread deterministically over 40..400 acknowledged puts.
     let kill_after: Vec<usize> = (0..CYCLES).map(|c| 40 + (c * 97) % 360).collect();
     let mut total_checked = 0;
@@ -128,6 +132,7 @@ async fn sigkill_during_sustained_puts_loses_no_acknowledged_datum() {
             let cw = cloudwatch_with(&endpoint, AKID, SECRET);
             let acked = acked.clone();
             let acks = acks.clone();
+            let acked_ids = acked_ids.clone();
             let stop = stop_rx.clone();
             let name = format!("c{cycle}w{w}");
             writers.push(tokio::spawn(async move {
@@ -143,7 +148,8 @@ async fn sigkill_during_sustained_puts_loses_no_acknowledged_datum() {
                         seq += 1;
                     }
                     match req.send().await {
-                        Ok(_) => {
+                        Ok(out) => {
+                            acked_ids.lock().expect("lock").push(out.request_id().expect("request id").to_string());
                             let mut a = acked.lock().expect("lock");
                             a.entry(name.clone()).or_default().extend(batch);
                             drop(a);
@@ -176,5 +182,14 @@ async fn sigkill_during_sustained_puts_loses_no_acknowledged_datum() {
     assert_eq!(checked, total);
     assert!(total >= total_checked);
     assert!(total > 20 * 40 * DATUMS_PER_PUT as usize / 2, "load actually ran: {total} datums acknowledged");
-    println!("crash test: {CYCLES} SIGKILL cycles, {total} acknowledged datums verified");
+
+    // Every acknowledged call is in the journal: open the data directory's log and journal.
+    let (log, entries) = watchtrail_store::CommitLog::open(&dir.path().join("wal"), Default::default()).expect("commit log opens");
+    let journal = watchtrail_trail::Journal::open(&dir.path().join("journal"), log, &entries, Default::default()).await.expect("journal opens");
+    let ids = acked_ids.lock().expect("lock").clone();
+    for id in &ids {
+        let rec = journal.find_durable(id).await.expect("journal readable").unwrap_or_else(|| panic!("acknowledged call {id} missing from the journal"));
+        assert_eq!((rec.operation.as_deref(), rec.http_status), (Some("PutMetricData"), 200));
+    }
+    println!("crash test: {CYCLES} SIGKILL cycles, {total} acknowledged datums and {} journal records verified", ids.len());
 }

@@ -168,7 +168,8 @@ async fn health_and_prometheus_endpoints() {
     let value = |name: &str| -> f64 {
         text.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok()).unwrap_or_else(|| panic!("{name} missing:\n{text}"))
     };
-    assert!(value(r#"watchtrail_wal_records{wal="metrics"}"#) >= 1.0);
-    assert!(value(r#"watchtrail_wal_fsyncs{wal="journal"}"#) >= 1.0);
+    // One PutMetricData: its data and its activity record are one commit-log record, one fsync.
+    assert_eq!(value(r#"watchtrail_wal_records{wal="commit"}"#), 1.0);
+    assert_eq!(value(r#"watchtrail_wal_fsyncs{wal="commit"}"#), 1.0);
     assert!(value("watchtrail_metric_head_samples") >= 1.0);
 }

@@ -1,27 +1,49 @@
 //! The metric store: durable ingestion, the in-memory head, segment flushes and reads.
 //!
-//! Write path: a PutMetricData batch is encoded as one WAL record and acknowledged only after
-//! the WAL has fsynced it (group commit); it is then applied to the in-memory head.
+//! Write path: a PutMetricData batch is encoded as one part of a commit record in the server's
+//! shared [`CommitLog`] — through a [`Committer`], which may add the request's activity record
+//! to the same commit — and acknowledged only once the log has fsynced it (group commit). The
+//! log applies it to the in-memory head on its writer thread, in LSN order, before the LSN
+//! becomes durable-visible; so every durable record is in the head or in a segment.
 //! [`MetricStore::tick`] moves head samples into immutable segments (one stream per account
 //! and region: `metrics/<account>/<region>`) together with a series index
-//! (`metrics-index/<account>/<region>`), then checkpoints the WAL.
+//! (`metrics-index/<account>/<region>`), then checkpoints the log (the store is a
+//! [`LogConsumer`]: it reports the LSN below which its records are all in segments).
 //!
 //! Read path: head samples plus segment samples for the series' exact key. A flush holds the
 //! view lock exclusively while it swaps samples from the head into a segment, so a reader never
 //! sees a sample twice or not at all.
 //!
-//! Recovery: the series index is read back from the index streams; WAL records newer than the
-//! stream's persisted LSN are replayed into the head.
+//! Recovery: the series index is read back from the index streams; metrics parts of log
+//! records newer than the stream's persisted LSN are replayed into the head.
 
 use crate::error::{MetricsError, Result};
 use crate::model::{Sample, SeriesKey};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use futures::future::BoxFuture;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
-use watchtrail_store::{BlobStore, Catalog, KeyFilter, Record, SegmentStore, SqliteCatalog, Wal, WalOptions};
+use watchtrail_store::{
+    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, SegmentStore, SqliteCatalog, WalOptions,
+};
+
+/// Makes an encoded metrics part durable and runs `on_durable` on the log's writer thread
+/// first. The store's own [`CommitLog`] is one; a gateway request transaction that commits the
+/// request's activity record in the same log record is another.
+pub trait Committer: Send + Sync {
+    /// Commits `part` (a [`PartKind::Metrics`] payload); resolves with its LSN once durable.
+    fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>>;
+}
+
+impl Committer for CommitLog {
+    fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>> {
+        let fut = self.append(&[PartRef { kind: PartKind::Metrics, bytes: &part }], Some(on_durable));
+        Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
+    }
+}
 
 /// Tuning of the metric store.
 #[derive(Clone, Debug)]
@@ -35,7 +57,7 @@ pub struct MetricStoreOptions {
     pub retention_ms: i64,
     /// Compact a stream once it has this many level-0 segments.
     pub compact_after_segments: usize,
-    /// WAL settings.
+    /// Log settings when the store opens its own log ([`MetricStore::open`]).
     pub wal: WalOptions,
 }
 
@@ -73,24 +95,6 @@ pub(crate) struct SeriesState {
 
 type PartitionKey = (String, String);
 
-/// Tracks the highest LSN up to which every record has been applied to the head.
-struct Watermark {
-    applied: u64,
-    ahead: BTreeSet<u64>,
-}
-
-impl Watermark {
-    fn mark(&mut self, lsn: u64) {
-        if lsn <= self.applied {
-            return;
-        }
-        self.ahead.insert(lsn);
-        while self.ahead.remove(&(self.applied + 1)) {
-            self.applied += 1;
-        }
-    }
-}
-
 #[derive(Default)]
 pub(crate) struct Partition {
     pub series: BTreeMap<SeriesKey, SeriesState>,
@@ -100,7 +104,20 @@ struct Head {
     partitions: HashMap<PartitionKey, Partition>,
     samples: usize,
     oldest_unflushed: Option<Timestamp>,
-    watermark: Watermark,
+    /// The lowest LSN of a sample still in the head (not yet in a segment).
+    min_unflushed_lsn: Option<u64>,
+}
+
+/// The head, shared with the log's writer thread (which applies committed batches to it).
+struct SharedHead(Mutex<Head>);
+
+impl LogConsumer for SharedHead {
+    fn persisted_lsn(&self, durable: u64) -> u64 {
+        match self.0.lock().min_unflushed_lsn {
+            Some(min) => min - 1,
+            None => durable,
+        }
+    }
 }
 
 /// What a flush did.
@@ -118,9 +135,9 @@ pub struct FlushReport {
 pub struct MetricStore {
     clock: SharedClock,
     opts: MetricStoreOptions,
-    wal: Wal,
+    log: Arc<CommitLog>,
     segments: SegmentStore,
-    head: Mutex<Head>,
+    head: Arc<SharedHead>,
     view: tokio::sync::RwLock<()>,
     flushing: tokio::sync::Mutex<()>,
 }
@@ -146,21 +163,24 @@ fn internal(e: impl std::fmt::Display) -> MetricsError {
 }
 
 impl MetricStore {
-    /// Opens (or creates) the store under `dir`: WAL in `dir/wal`, segments in `dir/segments`,
-    /// catalog `dir/catalog.sqlite`. Recovers the series index and replays the WAL.
+    /// Opens (or creates) a store with a log of its own: log in `dir/wal`, the rest as in
+    /// [`MetricStore::open_shared`]. For tests and tools; the server shares one log.
     pub async fn open(dir: &Path, clock: SharedClock, opts: MetricStoreOptions) -> Result<Self> {
+        let (log, entries) = CommitLog::open(&dir.join("wal"), opts.wal).map_err(internal)?;
+        Self::open_shared(dir, clock, opts, log, &entries).await
+    }
+
+    /// Opens (or creates) the store under `dir` (segments in `dir/segments`, catalog
+    /// `dir/catalog.sqlite`) on the shared `log`, whose records at open are `entries`.
+    /// Recovers the series index, replays the metrics parts not yet in segments and registers
+    /// with the log as a consumer.
+    pub async fn open_shared(dir: &Path, clock: SharedClock, opts: MetricStoreOptions, log: Arc<CommitLog>, entries: &[CommitEntry]) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(internal)?;
         let catalog: Arc<dyn Catalog> = Arc::new(SqliteCatalog::open(&dir.join("catalog.sqlite")).map_err(internal)?);
         let blobs = BlobStore::local(&dir.join("segments")).map_err(internal)?;
         let segments = SegmentStore::new(blobs, catalog.clone());
-        let (wal, entries) = Wal::open(&dir.join("wal"), opts.wal).map_err(internal)?;
 
-        let mut head = Head {
-            partitions: HashMap::new(),
-            samples: 0,
-            oldest_unflushed: None,
-            watermark: Watermark { applied: wal.last_lsn(), ahead: BTreeSet::new() },
-        };
+        let mut head = Head { partitions: HashMap::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         // Series index.
         for stream in catalog.streams().map_err(internal)? {
             let Some(rest) = stream.strip_prefix("metrics-index/") else { continue };
@@ -178,42 +198,57 @@ impl MetricStore {
         let mut persisted: HashMap<PartitionKey, u64> = HashMap::new();
         let mut replayed = 0usize;
         for entry in entries {
-            let batch: WalBatch = decode(&entry.payload)?;
-            let pkey = (batch.account.clone(), batch.region.clone());
-            let max = match persisted.get(&pkey) {
-                Some(m) => *m,
-                None => {
-                    let m = catalog.max_lsn(&data_stream(&pkey)).map_err(internal)?;
-                    persisted.insert(pkey.clone(), m);
-                    m
+            for part in entry.parts_of(PartKind::Metrics) {
+                let batch: WalBatch = decode(part)?;
+                let pkey = (batch.account.clone(), batch.region.clone());
+                let max = match persisted.get(&pkey) {
+                    Some(m) => *m,
+                    None => {
+                        let m = catalog.max_lsn(&data_stream(&pkey)).map_err(internal)?;
+                        persisted.insert(pkey.clone(), m);
+                        m
+                    }
+                };
+                if entry.lsn > max {
+                    head.apply(entry.lsn, batch);
+                    replayed += 1;
                 }
-            };
-            if entry.lsn > max {
-                head.apply(entry.lsn, batch);
-                replayed += 1;
             }
         }
         tracing::info!(replayed, partitions = head.partitions.len(), "metric store opened");
+        let head = Arc::new(SharedHead(Mutex::new(head)));
+        let consumer: Arc<dyn LogConsumer> = head.clone();
+        log.register(Arc::downgrade(&consumer));
         Ok(MetricStore {
             clock,
             opts,
-            wal,
+            log,
             segments,
-            head: Mutex::new(head),
+            head,
             view: tokio::sync::RwLock::new(()),
             flushing: tokio::sync::Mutex::new(()),
         })
     }
 
-    /// Durably records samples for `(account, region)`; returns once they are fsynced.
+    /// Durably records samples for `(account, region)` through the store's log; returns once
+    /// they are fsynced.
     pub async fn ingest(&self, account: &str, region: &str, entries: Vec<(SeriesKey, Sample)>) -> Result<()> {
+        self.ingest_via(account, region, entries, self.log.as_ref()).await
+    }
+
+    /// Durably records samples through `committer`; returns once they are fsynced and in the
+    /// head.
+    pub async fn ingest_via(&self, account: &str, region: &str, entries: Vec<(SeriesKey, Sample)>, committer: &dyn Committer) -> Result<()> {
         if entries.is_empty() {
             return Ok(());
         }
         let batch = WalBatch { account: account.to_string(), region: region.to_string(), received: self.clock.now().millis(), entries };
         let payload = encode(&batch)?;
-        let lsn = self.wal.append(vec![payload]).await.map_err(internal)?;
-        self.head.lock().apply(lsn, batch);
+        let head = self.head.clone();
+        committer
+            .commit(payload, Box::new(move |lsn| head.0.lock().apply(lsn, batch)))
+            .await
+            .map_err(MetricsError::Internal)?;
         Ok(())
     }
 
@@ -223,7 +258,7 @@ impl MetricStore {
         let pkey = (account.to_string(), region.to_string());
         let mut out = Vec::new();
         {
-            let head = self.head.lock();
+            let head = self.head.0.lock();
             if let Some(st) = head.partitions.get(&pkey).and_then(|p| p.series.get(key)) {
                 out.extend(st.head.iter().filter(|(_, s)| s.ts >= from && s.ts < to).map(|(_, s)| s.clone()));
             }
@@ -241,7 +276,7 @@ impl MetricStore {
 
     /// Calls `f` with the series of a partition (for listing and matching).
     pub(crate) fn with_partition<R>(&self, account: &str, region: &str, f: impl FnOnce(Option<&Partition>) -> R) -> R {
-        let head = self.head.lock();
+        let head = self.head.0.lock();
         f(head.partitions.get(&(account.to_string(), region.to_string())))
     }
 
@@ -249,7 +284,7 @@ impl MetricStore {
     /// retention. Deterministic for a given `now`.
     pub async fn tick(&self, now: Timestamp) -> Result<FlushReport> {
         let due = {
-            let h = self.head.lock();
+            let h = self.head.0.lock();
             h.samples >= self.opts.flush_max_samples
                 || h.oldest_unflushed.is_some_and(|t| now.millis() - t.millis() >= self.opts.flush_max_age_ms)
         };
@@ -263,10 +298,11 @@ impl MetricStore {
     pub async fn flush(&self) -> Result<FlushReport> {
         let _one = self.flushing.lock().await;
         let _view = self.view.write().await;
-        // Snapshot what to write.
-        let (watermark, work) = {
-            let h = self.head.lock();
-            let w = h.watermark.applied;
+        // Snapshot what to write: every record up to the durable LSN is in the head already.
+        let watermark = self.log.durable_lsn();
+        let work = {
+            let h = self.head.0.lock();
+            let w = watermark;
             let mut work: Vec<(PartitionKey, Vec<Record>, Vec<Record>)> = Vec::new();
             for (pkey, part) in &h.partitions {
                 let mut data = Vec::new();
@@ -286,7 +322,7 @@ impl MetricStore {
                     work.push((pkey.clone(), data, index));
                 }
             }
-            (w, work)
+            work
         };
         let mut report = FlushReport::default();
         for (pkey, data, index) in work {
@@ -304,7 +340,7 @@ impl MetricStore {
             // This partition's samples are durable in a segment now: drop them from the head at
             // once, so that a failure on a later partition cannot make the next flush write
             // them twice.
-            let mut h = self.head.lock();
+            let mut h = self.head.0.lock();
             let mut dropped = 0usize;
             if let Some(part) = h.partitions.get_mut(&pkey) {
                 for st in part.series.values_mut() {
@@ -315,18 +351,19 @@ impl MetricStore {
                 }
             }
             h.samples -= dropped.min(h.samples);
+            h.min_unflushed_lsn = h.min_lsn();
         }
         {
-            let mut h = self.head.lock();
+            let mut h = self.head.0.lock();
             h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
         }
-        report.wal_files_removed = self.wal.checkpoint(watermark).map_err(internal)?;
+        report.wal_files_removed = self.log.checkpoint().map_err(internal)?;
         tracing::debug!(samples = report.samples, segments = report.segments, watermark, "metric head flushed");
         Ok(report)
     }
 
     async fn maintain(&self, now: Timestamp) -> Result<()> {
-        let streams: Vec<PartitionKey> = self.head.lock().partitions.keys().cloned().collect();
+        let streams: Vec<PartitionKey> = self.head.0.lock().partitions.keys().cloned().collect();
         for pkey in streams {
             let stream = data_stream(&pkey);
             self.segments.apply_retention(&stream, now.millis() - self.opts.retention_ms).await.map_err(internal)?;
@@ -341,19 +378,20 @@ impl MetricStore {
         Ok(())
     }
 
-    /// Counters of the metrics WAL.
-    pub fn wal_stats(&self) -> watchtrail_store::WalStats {
-        self.wal.stats()
+    /// The commit log the store writes to.
+    pub fn log(&self) -> &Arc<CommitLog> {
+        &self.log
     }
 
     /// Samples waiting in the head for the next flush.
     pub fn head_samples(&self) -> usize {
-        self.head.lock().samples
+        self.head.0.lock().samples
     }
 
-    /// Stops the WAL writer after flushing outstanding appends.
+    /// Stops the log's writer after flushing outstanding appends (the log is shared: only
+    /// for stores that own theirs).
     pub fn close(self) {
-        self.wal.close();
+        self.log.close();
     }
 }
 
@@ -372,22 +410,13 @@ impl Head {
         if self.oldest_unflushed.is_none() {
             self.oldest_unflushed = Some(received);
         }
-        self.watermark.mark(lsn);
+        if n > 0 && self.min_unflushed_lsn.is_none_or(|m| lsn < m) {
+            self.min_unflushed_lsn = Some(lsn);
+        }
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn watermark_advances_only_over_contiguous_lsns() {
-        let mut w = Watermark { applied: 10, ahead: BTreeSet::new() };
-        w.mark(12);
-        assert_eq!(w.applied, 10);
-        w.mark(11);
-        assert_eq!(w.applied, 12);
-        w.mark(5);
-        assert_eq!(w.applied, 12);
+    /// The lowest LSN of any sample in the head.
+    fn min_lsn(&self) -> Option<u64> {
+        self.partitions.values().flat_map(|p| p.series.values()).filter_map(|st| st.head.first().map(|(l, _)| *l)).min()
     }
 }

@@ -18,6 +18,6 @@ pub mod service;
 pub mod stats;
 pub mod validate;
 
-pub use engine::{FlushReport, MetricStore, MetricStoreOptions};
+pub use engine::{Committer, FlushReport, MetricStore, MetricStoreOptions};
 pub use error::MetricsError;
 pub use service::{MetricsService, Scope};

@@ -3,12 +3,24 @@
 use crate::api::{GetMetricDataInput, GetMetricStatisticsInput, ListMetricsInput, PutMetricDataInput};
 use crate::service::{MetricsService, Scope};
 use watchtrail_wire::registry::OperationInfo;
-use watchtrail_wire::{Registry, RequestContext, Value, CLOUDWATCH};
+use crate::engine::Committer;
+use futures::future::BoxFuture;
+use watchtrail_store::{OnDurable, PartKind};
+use watchtrail_wire::{ActivityTxn, DataWrite, Registry, RequestContext, Value, CLOUDWATCH};
 
 /// PutMetricData accepts at most 1 MB per request as sent (gzip allowed).
 pub const PUT_METRIC_DATA_MAX_REQUEST_BYTES: usize = 1024 * 1024;
 /// Ceiling on a decompressed PutMetricData body.
 pub const PUT_METRIC_DATA_MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
+
+/// Commits metrics parts in the same log record as the request's activity record.
+struct TxnCommitter<'a>(&'a ActivityTxn);
+
+impl Committer for TxnCommitter<'_> {
+    fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, Result<u64, String>> {
+        self.0.commit(DataWrite { kind: PartKind::Metrics as u8, bytes: part, on_durable })
+    }
+}
 
 fn scope(ctx: &RequestContext) -> Scope {
     Scope { account: ctx.account_id.to_string(), region: ctx.region.to_string() }
@@ -34,7 +46,7 @@ pub fn register(registry: &mut Registry, svc: MetricsService) {
             .summarized(summarize_put),
         move |ctx: RequestContext, input: PutMetricDataInput| {
             let s = s.clone();
-            async move { s.put_metric_data(&scope(&ctx), input, ctx.received_at).await }
+            async move { s.put_metric_data(&scope(&ctx), input, ctx.received_at, Some(&TxnCommitter(&ctx.activity))).await }
         },
     );
     let s = svc.clone();

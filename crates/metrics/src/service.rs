@@ -1,7 +1,7 @@
 //! The CloudWatch metrics service: plain Rust methods, no HTTP types.
 
 use crate::api::*;
-use crate::engine::MetricStore;
+use crate::engine::{Committer, MetricStore};
 use crate::error::{MetricsError, Result};
 use crate::model::{Dimension, MetricKey, Sample, SampleValue, SeriesKey, Unit};
 use crate::stats::{bucket, period_serves_age, round_start, Aggregate};
@@ -46,7 +46,9 @@ impl MetricsService {
     }
 
     /// PutMetricData: validates the whole request, then stores every datum durably.
-    pub async fn put_metric_data(&self, scope: &Scope, input: PutMetricDataInput, received: Timestamp) -> Result<()> {
+    /// `committer` makes the samples durable: the request's activity transaction (data and
+    /// audit record in one commit) or `None` for the store's log alone.
+    pub async fn put_metric_data(&self, scope: &Scope, input: PutMetricDataInput, received: Timestamp, committer: Option<&dyn Committer>) -> Result<()> {
         validate::put_metric_data(&input, received)?;
         let data = input
             .metric_data
@@ -72,7 +74,10 @@ impl MetricsService {
             };
             entries.push((key, Sample { ts, resolution, value }));
         }
-        self.store.ingest(&scope.account, &scope.region, entries).await
+        match committer {
+            Some(c) => self.store.ingest_via(&scope.account, &scope.region, entries, c).await,
+            None => self.store.ingest(&scope.account, &scope.region, entries).await,
+        }
     }
 
     /// GetMetricStatistics.

@@ -1,6 +1,8 @@
 //! Watchtrail storage core: it knows bytes and records, not metrics or logs.
 //!
 //! - [`wal`]: write-ahead log with group commit ([`Wal`]).
+//! - [`commit`]: the server's shared commit log on top of it ([`CommitLog`]): multi-part
+//!   records, on-durable steps, consumer-driven checkpoints.
 //! - [`segment`]: the immutable, compressed segment file format ([`SegmentBuilder`],
 //!   [`SegmentReader`]); byte layout in `crates/store/FORMAT.md`.
 //! - [`objects`]: [`BlobStore`], the door to object storage.
@@ -15,12 +17,14 @@ mod bloom;
 mod codec;
 
 pub mod catalog;
+pub mod commit;
 pub mod error;
 pub mod objects;
 pub mod segment;
 pub mod segments;
 pub mod wal;
 
+pub use commit::{CommitEntry, CommitLog, LogConsumer, PartKind, PartRef};
 pub use catalog::{Catalog, SegmentMeta, SqliteCatalog, CATALOG_SCHEMA_VERSION};
 pub use error::{Result, StoreError};
 pub use objects::BlobStore;
@@ -28,4 +32,4 @@ pub use segment::{
     KeyFilter, Record, SegmentBuilder, SegmentReader, SEGMENT_MAGIC, SEGMENT_VERSION,
 };
 pub use segments::{CompactionPolicy, CompactionReport, SegmentStore, SEGMENTS_PREFIX};
-pub use wal::{SyncMode, Wal, WalEntry, WalOptions, WalStats, WAL_MAGIC, WAL_VERSION};
+pub use wal::{OnDurable, SyncMode, Wal, WalEntry, WalOptions, WalStats, WAL_MAGIC, WAL_VERSION};

@@ -3,14 +3,12 @@
 //!
 //! - [`config`]: settings from flags, environment and a TOML file.
 //! - [`credentials`]: root credentials and the fixed account id.
-//! - [`journal`]: the durable activity journal behind the gateway.
 //! - [`server`]: HTTP listener, health and Prometheus endpoints, shutdown.
 //! - [`cli`]: the `watchtrail` command.
 
 pub mod cli;
 pub mod config;
 pub mod credentials;
-pub mod journal;
 pub mod server;
 
 pub use config::ServerConfig;

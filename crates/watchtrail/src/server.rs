@@ -3,7 +3,6 @@
 
 use crate::config::ServerConfig;
 use crate::credentials::{self, StaticCredentials};
-use crate::journal::{Journal, JournalSink};
 use axum::extract::{ConnectInfo, State};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -18,6 +17,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use watchtrail_core::{AccountId, Timestamp};
 use watchtrail_metrics::{MetricStore, MetricsService};
+use watchtrail_store::CommitLog;
+use watchtrail_trail::{Journal, JournalOptions, JournalSink};
 use watchtrail_wire::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, Registry};
 
 /// Largest body the HTTP layer reads; operations apply their own, smaller ceilings.
@@ -28,13 +29,13 @@ struct AppState {
     gateway: Gateway,
     prometheus: Arc<PromRegistry>,
     gauges: Arc<StorageGauges>,
-    journal: Arc<Journal>,
+    log: Arc<CommitLog>,
     metrics: MetricsService,
     started: Timestamp,
     account: AccountId,
 }
 
-/// Storage figures, refreshed from the WALs and the metric head on every scrape.
+/// Storage figures, refreshed from the commit log and the metric head on every scrape.
 #[derive(Default)]
 struct StorageGauges {
     wal_records: Family<WalLabel, Gauge>,
@@ -59,14 +60,13 @@ impl StorageGauges {
         sub.register("metric_head_samples", "Metric samples waiting in memory for the next segment flush", self.metric_head_samples.clone());
     }
 
-    fn refresh(&self, journal: &Journal, metrics: &MetricsService) {
-        for (wal, st) in [("journal", journal.wal_stats()), ("metrics", metrics.store().wal_stats())] {
-            let l = WalLabel { wal };
-            self.wal_records.get_or_create(&l).set(st.records as i64);
-            self.wal_fsyncs.get_or_create(&l).set(st.fsyncs as i64);
-            self.wal_fsync_seconds.get_or_create(&l).set(st.fsync_nanos as f64 / 1e9);
-            self.wal_max_batch_records.get_or_create(&l).set(st.max_batch_records as i64);
-        }
+    fn refresh(&self, log: &CommitLog, metrics: &MetricsService) {
+        // One label value today; the label stays so that dashboards survive more logs later.
+        let (l, st) = (WalLabel { wal: "commit" }, log.stats());
+        self.wal_records.get_or_create(&l).set(st.records as i64);
+        self.wal_fsyncs.get_or_create(&l).set(st.fsyncs as i64);
+        self.wal_fsync_seconds.get_or_create(&l).set(st.fsync_nanos as f64 / 1e9);
+        self.wal_max_batch_records.get_or_create(&l).set(st.max_batch_records as i64);
         self.metric_head_samples.set(metrics.store().head_samples() as i64);
     }
 }
@@ -90,13 +90,26 @@ impl Server {
         let account = credentials::account_id(&cfg.data_dir, cfg.account_id.as_deref())?;
         let (root_keys, generated) = credentials::root_keys(&cfg.data_dir, cfg.root_credentials.clone())?;
 
+        // Development builds before the shared commit log kept one WAL per service; their
+        // unflushed records would be ignored, so refuse rather than lose them silently.
+        for legacy in [cfg.data_dir.join("metrics").join("wal"), cfg.data_dir.join("journal").join("wal")] {
+            if legacy.exists() {
+                return Err(format!(
+                    "{} is a write-ahead log of an older development build (one WAL per service); this build keeps one commit log in {} and cannot read it. Start from an empty data directory.",
+                    legacy.display(),
+                    cfg.data_dir.join("wal").display()
+                ));
+            }
+        }
+        // One commit log for the whole server: a request's data and its activity record are
+        // made durable together, with one fsync.
         let wal_opts = watchtrail_store::WalOptions { commit_delay: cfg.wal_commit_delay, ..Default::default() };
-        let journal = Journal::open(&cfg.data_dir.join("journal").join("wal"), wal_opts)?;
-        let mut store_opts = cfg.metric_store.clone();
-        store_opts.wal.commit_delay = cfg.wal_commit_delay;
-        let store = MetricStore::open(&cfg.data_dir.join("metrics"), cfg.clock.clone(), store_opts)
+        let (log, entries) = CommitLog::open(&cfg.data_dir.join("wal"), wal_opts).map_err(|e| format!("cannot open the commit log: {e}"))?;
+        let journal = Journal::open(&cfg.data_dir.join("journal"), log.clone(), &entries, JournalOptions::default()).await?;
+        let store = MetricStore::open_shared(&cfg.data_dir.join("metrics"), cfg.clock.clone(), cfg.metric_store.clone(), log.clone(), &entries)
             .await
             .map_err(|e| format!("cannot open metric store: {e}"))?;
+        drop(entries);
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
 
         let mut registry = Registry::new();
@@ -130,7 +143,7 @@ impl Server {
             gateway,
             prometheus: Arc::new(prom),
             gauges,
-            journal: journal.clone(),
+            log: log.clone(),
             metrics: metrics.clone(),
             started: cfg.clock.now(),
             account: account.clone(),
@@ -152,6 +165,7 @@ impl Server {
         });
         let jobs = if cfg.background_jobs {
             let m = metrics.clone();
+            let j = journal.clone();
             let clock = cfg.clock.clone();
             Some(tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -159,6 +173,9 @@ impl Server {
                     every.tick().await;
                     if let Err(e) = m.store().tick(clock.now()).await {
                         tracing::error!(error = %e, "metric store maintenance failed");
+                    }
+                    if let Err(e) = j.tick(clock.now()).await {
+                        tracing::error!(error = %e, "activity journal maintenance failed");
                     }
                 }
             }))
@@ -223,10 +240,11 @@ impl Server {
     }
 
     /// Stops accepting connections, finishes in-flight requests and flushes the metric head
-    /// to segments.
+    /// and the pending activity records to segments.
     pub async fn shutdown(mut self) -> Result<(), String> {
         self.stop_serving().await;
         self.metrics.store().flush().await.map_err(|e| format!("final flush failed: {e}"))?;
+        self.journal.flush().await.map_err(|e| format!("final journal flush failed: {e}"))?;
         tracing::info!("watchtrail stopped");
         Ok(())
     }
@@ -254,7 +272,7 @@ async fn health(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn prometheus_metrics(State(s): State<AppState>) -> impl IntoResponse {
-    s.gauges.refresh(&s.journal, &s.metrics);
+    s.gauges.refresh(&s.log, &s.metrics);
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &s.prometheus) {
         tracing::error!(error = %e, "prometheus encoding failed");

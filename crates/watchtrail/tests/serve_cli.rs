@@ -105,6 +105,8 @@ fn serve_with_config_file_auth_off_and_graceful_sigterm() {
     assert!(!stderr.contains(printed[2].trim_start_matches("  export AWS_SECRET_ACCESS_KEY=")), "secret in the logs");
     let segments = walk(&data.join("metrics").join("segments"));
     assert!(segments.iter().any(|p| p.extension().is_some_and(|e| e == "seg")), "a segment was flushed: {segments:?}");
+    let activity = walk(&data.join("journal").join("segments"));
+    assert!(activity.iter().any(|p| p.extension().is_some_and(|e| e == "seg")), "the activity records were flushed: {activity:?}");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -140,6 +142,16 @@ fn a_different_account_id_for_an_existing_data_dir_is_refused() {
     let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--account-id", "222222222222", "--data-dir"]).arg(dir.path()).output().expect("run");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot change it"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_data_dir_from_a_build_with_one_wal_per_service_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("journal").join("wal")).expect("legacy dir");
+    let out = Command::new(BIN).args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(dir.path()).output().expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("older development build") && err.contains("journal"), "{err}");
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

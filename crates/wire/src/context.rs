@@ -1,5 +1,6 @@
 //! What a handler knows about the request it serves.
 
+use crate::activity::ActivityTxn;
 use crate::protocol::Protocol;
 use std::net::IpAddr;
 use watchtrail_core::{AccountId, Principal, Region, Timestamp};
@@ -23,4 +24,6 @@ pub struct RequestContext {
     pub protocol: Protocol,
     /// Client address.
     pub source_ip: IpAddr,
+    /// Commits the handler's data together with the request's activity record.
+    pub activity: ActivityTxn,
 }

@@ -1,7 +1,7 @@
 //! The request pipeline: route → authenticate → decompress → decode → dispatch → render,
 //! with an activity record appended durably for every request, whatever its outcome.
 
-use crate::activity::{sanitize, ActivitySink};
+use crate::activity::{sanitize, ActivitySink, ActivityTxn};
 use crate::codec::{cbor, json, query, xml};
 use crate::context::RequestContext;
 use crate::gzip::{self, GzipError};
@@ -73,6 +73,8 @@ struct Reply {
     operation: Option<&'static str>,
     has_output: bool,
     result: Result<Value, ApiError>,
+    /// The handler committed the activity record together with its data.
+    journaled: bool,
 }
 
 /// The AWS wire gateway. Cheap to clone.
@@ -137,7 +139,18 @@ impl Gateway {
             operation: reply.operation.unwrap_or("unknown").to_string(),
             status: format!("{}xx", rec.http_status / 100),
         };
-        if let Err(e) = self.cfg.journal.append(rec).await {
+        let journaled = if reply.journaled {
+            if reply.result.is_ok() {
+                Ok(())
+            } else {
+                // The record already committed says the call succeeded; record the failure too.
+                tracing::error!(request_id = %request_id, "operation failed after committing its data");
+                self.cfg.journal.append(&rec).await
+            }
+        } else {
+            self.cfg.journal.append(&rec).await
+        };
+        if let Err(e) = journaled {
             // The call's effect may already be durable, but it must not go unrecorded silently:
             // the client is told the request failed and the operator sees the error.
             tracing::error!(error = %e, request_id = %request_id, "activity journal append failed");
@@ -173,18 +186,18 @@ impl Gateway {
                     // A routing miss, as Smithy's rpcv2Cbor router answers it.
                     err = err.with_status(404);
                 }
-                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err) };
+                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
             }
             Route::MethodNotAllowed => {
                 let err = ApiError::new("MethodNotAllowed", "MethodNotAllowed", Fault::Sender, 405, format!("rpcv2Cbor operations accept POST only, not {}", req.method));
-                return Reply { protocol: Some(Protocol::RpcV2Cbor), service: None, operation: None, has_output: false, result: Err(err) };
+                return Reply { protocol: Some(Protocol::RpcV2Cbor), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
             }
             Route::Unrecognized => {
                 let err = ApiError::client(
                     "UnknownOperationException",
                     "The request does not identify an operation: send X-Amz-Target, a /service/<name>/operation/<Op> path, or a form with Action",
                 );
-                return Reply { protocol: None, service: None, operation: None, has_output: false, result: Err(err) };
+                return Reply { protocol: None, service: None, operation: None, has_output: false, result: Err(err), journaled: false };
             }
         };
         let fail = |operation: Option<&'static str>, err: ApiError| Reply {
@@ -193,6 +206,7 @@ impl Gateway {
             operation,
             has_output: false,
             result: Err(err),
+            journaled: false,
         };
         // The operation is known up front for JSON and CBOR; look it up so limits apply early.
         let mut op: Option<&Registered> = None;
@@ -297,23 +311,35 @@ impl Gateway {
             None => sanitize(input.to_json()),
         });
 
+        // The record as it reads if the call succeeds: a handler that writes data commits it in
+        // the same log record as its data.
+        rec.protocol = Some(protocol.as_str().to_string());
+        rec.service = Some(service.signing_name.to_string());
+        rec.operation = Some(op.info.name.to_string());
+        rec.http_status = 200;
+        let access_key_id = rec.access_key_id.clone();
+        let received_at = rec.time;
+        let txn = ActivityTxn::new(self.cfg.journal.clone(), std::mem::take(rec));
         let ctx = RequestContext {
             request_id: request_id.to_string(),
             account_id: principal.account_id.clone(),
             principal,
-            access_key_id: rec.access_key_id.clone(),
+            access_key_id,
             region,
-            received_at: rec.time,
+            received_at,
             protocol,
             source_ip: req.remote.ip(),
+            activity: txn.clone(),
         };
         let result = call_contained(op, ctx, input).await;
+        *rec = txn.take_record();
+        let journaled = txn.is_committed();
         if let Err(e) = &result {
             if e.fault == Fault::Receiver {
                 tracing::error!(request_id, operation = op.info.name, code = %e.code, "operation failed on the server side");
             }
         }
-        Reply { protocol: Some(protocol), service: Some(service), operation: Some(op.info.name), has_output: op.info.has_output, result }
+        Reply { protocol: Some(protocol), service: Some(service), operation: Some(op.info.name), has_output: op.info.has_output, result, journaled }
     }
 
     /// Who is calling, and in which region. `scope` is the credential scope `process` already

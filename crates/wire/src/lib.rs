@@ -17,7 +17,7 @@ pub mod sigv4;
 pub mod telemetry;
 pub mod value;
 
-pub use activity::{ActivitySink, MemoryActivitySink};
+pub use activity::{ActivitySink, ActivityTxn, DataWrite, MemoryActivitySink};
 pub use context::RequestContext;
 pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest};
 pub use protocol::Protocol;

@@ -126,9 +126,15 @@ impl Done {
     }
 }
 
+/// Work to run on the writer thread once an append is durable, with the append's last LSN.
+/// Steps run in LSN order, and before [`Wal::last_lsn`] moves past them: whoever reads
+/// `last_lsn() == n` knows every step of every record up to `n` has run. Keep them short.
+pub type OnDurable = Box<dyn FnOnce(u64) + Send>;
+
 struct Request {
     payloads: Vec<Vec<u8>>,
     done: Done,
+    on_durable: Option<OnDurable>,
 }
 
 #[derive(Default)]
@@ -291,19 +297,30 @@ impl Wal {
     /// to the last LSN written so far. If the future is dropped early the records may still
     /// be written.
     pub async fn append(&self, payloads: Vec<Vec<u8>>) -> Result<u64> {
+        self.append_then(payloads, None).await
+    }
+
+    /// Like [`Wal::append`], and runs `on_durable` on the writer thread once the records are
+    /// durable, before the LSN becomes visible through [`Wal::last_lsn`] and before the
+    /// caller resumes. A consumer that applies its records there never sees a durable record
+    /// it has not applied. If the write fails, `on_durable` is dropped without running.
+    pub fn append_then(&self, payloads: Vec<Vec<u8>>, on_durable: Option<OnDurable>) -> impl std::future::Future<Output = Result<u64>> + Send + 'static {
         let (tx, rx) = oneshot::channel();
-        self.enqueue(payloads, Done::Async(tx))?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        let queued = self.enqueue(payloads, Done::Async(tx), on_durable);
+        async move {
+            queued?;
+            rx.await.map_err(|_| StoreError::Closed)?
+        }
     }
 
     /// Blocking variant of [`Wal::append`] for threads outside an async runtime.
     pub fn append_blocking(&self, payloads: Vec<Vec<u8>>) -> Result<u64> {
         let (tx, rx) = mpsc::sync_channel(1);
-        self.enqueue(payloads, Done::Blocking(tx))?;
+        self.enqueue(payloads, Done::Blocking(tx), None)?;
         rx.recv().map_err(|_| StoreError::Closed)?
     }
 
-    fn enqueue(&self, payloads: Vec<Vec<u8>>, done: Done) -> Result<()> {
+    fn enqueue(&self, payloads: Vec<Vec<u8>>, done: Done, on_durable: Option<OnDurable>) -> Result<()> {
         if let Some(big) = payloads.iter().find(|p| p.len() > WAL_MAX_PAYLOAD) {
             return Err(StoreError::InvalidArgument(format!(
                 "wal record of {} bytes exceeds the limit of {WAL_MAX_PAYLOAD}",
@@ -321,7 +338,7 @@ impl Wal {
                     format!("wal failed earlier: {msg}"),
                 )));
             }
-            q.pending.push(Request { payloads, done });
+            q.pending.push(Request { payloads, done, on_durable });
         }
         self.shared.counters.appends.fetch_add(1, Ordering::Relaxed);
         self.shared.wake.notify_one();

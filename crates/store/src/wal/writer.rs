@@ -22,6 +22,13 @@ pub(super) struct Writer {
     pub(super) last_group: usize,
 }
 
+/// Runs an on-durable step; a panic in it is logged, never allowed to stop the writer.
+fn run_step(step: super::OnDurable, lsn: u64) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(lsn))).is_err() {
+        tracing::error!(lsn, "a wal on-durable step panicked");
+    }
+}
+
 impl Writer {
     pub(super) fn run(mut self) {
         loop {
@@ -63,8 +70,18 @@ impl Writer {
         if self.failed.is_none() {
             match self.commit(&batch) {
                 Ok(lasts) => {
+                    let mut done = Vec::with_capacity(batch.len());
                     for (req, last) in batch.into_iter().zip(lasts) {
-                        req.done.complete(Ok(last));
+                        if let Some(step) = req.on_durable {
+                            run_step(step, last);
+                        }
+                        done.push((req.done, last));
+                    }
+                    if let Some(&(_, last)) = done.last() {
+                        self.shared.counters.durable_lsn.store(last, Ordering::Release);
+                    }
+                    for (d, last) in done {
+                        d.complete(Ok(last));
                     }
                     return;
                 }
@@ -113,7 +130,6 @@ impl Writer {
         c.bytes.fetch_add(bytes, Ordering::Relaxed);
         c.batches.fetch_add(1, Ordering::Relaxed);
         c.max_batch_records.fetch_max(records, Ordering::Relaxed);
-        c.durable_lsn.store(self.next_lsn - 1, Ordering::Release);
         Ok(lasts)
     }
 

@@ -404,3 +404,33 @@ async fn commit_delay_batches_concurrent_appends() {
     let (_, entries) = Wal::open(dir.path(), WalOptions::default()).unwrap();
     assert_eq!(entries.len(), 640);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_durable_steps_run_in_lsn_order_before_the_lsn_is_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), WalOptions::default()).unwrap();
+    let wal = Arc::new(wal);
+    // Each step records its LSN and the durable LSN it could observe while running.
+    let seen: Arc<parking_lot::Mutex<Vec<(u64, u64)>>> = Arc::default();
+    let mut tasks = Vec::new();
+    for i in 0..64u64 {
+        let (wal, seen) = (wal.clone(), seen.clone());
+        let observer = wal.clone();
+        tasks.push(tokio::spawn(async move {
+            let step: watchtrail_store::OnDurable = Box::new(move |lsn| seen.lock().push((lsn, observer.last_lsn())));
+            let lsn = wal.append_then(vec![payload(i)], Some(step)).await.unwrap();
+            assert!(wal.last_lsn() >= lsn, "the caller resumes only once its lsn is visible");
+            lsn
+        }));
+    }
+    let mut lsns = Vec::new();
+    for t in tasks {
+        lsns.push(t.await.unwrap());
+    }
+    let seen = seen.lock().clone();
+    assert_eq!(seen.len(), 64, "every step ran once");
+    assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "steps run in lsn order: {seen:?}");
+    assert!(seen.iter().all(|&(lsn, visible)| visible < lsn), "a step runs before its lsn is visible: {seen:?}");
+    lsns.sort_unstable();
+    assert_eq!(lsns, seen.iter().map(|s| s.0).collect::<Vec<_>>());
+}
