@@ -35,15 +35,25 @@ fn summarize_put(v: &Value) -> serde_json::Value {
     })
 }
 
+/// The same summary from the typed input (the awsJson fast path).
+fn summarize_put_typed(input: &PutMetricDataInput) -> serde_json::Value {
+    serde_json::json!({
+        "namespace": input.namespace,
+        "metricDataCount": input.metric_data.as_ref().map_or(0, Vec::len),
+        "entityMetricDataCount": input.entity_metric_data.as_ref().map_or(0, Vec::len),
+    })
+}
+
 /// Registers PutMetricData, GetMetricStatistics, ListMetrics and GetMetricData.
 pub fn register(registry: &mut Registry, svc: MetricsService) {
     let s = svc.clone();
-    registry.register(
+    registry.register_bulk(
         &CLOUDWATCH,
         OperationInfo::new("PutMetricData")
             .no_output()
             .max_bytes(PUT_METRIC_DATA_MAX_REQUEST_BYTES, PUT_METRIC_DATA_MAX_DECODED_BYTES)
             .summarized(summarize_put),
+        summarize_put_typed,
         move |ctx: RequestContext, input: PutMetricDataInput| {
             let s = s.clone();
             async move { s.put_metric_data(&scope(&ctx), input, ctx.received_at, Some(&TxnCommitter(&ctx.activity))).await }
@@ -66,3 +76,17 @@ pub fn register(registry: &mut Registry, svc: MetricsService) {
     });
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_decode_paths_journal_the_same_summary() {
+        let body = br#"{"Namespace":"NS","MetricData":[{"MetricName":"a","Value":1},{"MetricName":"b","Value":2}],"EntityMetricData":[{"MetricData":[]}]}"#;
+        let typed: PutMetricDataInput = watchtrail_wire::codec::json_typed::from_slice(body).expect("fast path");
+        let value = watchtrail_wire::codec::json::decode(body).expect("value path");
+        assert_eq!(summarize_put_typed(&typed), summarize_put(&value));
+        assert_eq!(summarize_put_typed(&typed)["metricDataCount"], 2);
+    }
+}

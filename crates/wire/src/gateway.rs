@@ -6,7 +6,7 @@ use crate::codec::{cbor, json, query, xml};
 use crate::context::RequestContext;
 use crate::gzip::{self, GzipError};
 use crate::protocol::{content_type, route, Protocol, Route};
-use crate::registry::{Registered, Registry, DEFAULT_MAX_DECODED_BYTES};
+use crate::registry::{Prepared, Registered, Registry, DEFAULT_MAX_DECODED_BYTES};
 use crate::service::ServiceSpec;
 use crate::sigv4::{self, CredentialScope, CredentialStore, SignedRequest};
 use crate::telemetry::{GatewayMetrics, LatencyLabels, OpLabels};
@@ -262,9 +262,13 @@ impl Gateway {
                     return fail(op.map(|o| o.info.name), unsupported_media(&ctype, service.json_version.content_type()));
                 }
                 let Some(op) = op else { return fail(None, unknown_operation(protocol, named_op.as_deref().unwrap_or(""))) };
-                match json::decode(&body) {
-                    Ok(v) => (op, v),
-                    Err(e) => return fail(Some(op.info.name), malformed(protocol, e.0)),
+                if let Some(prepared) = op.handler.prepare_json(&body) {
+                    (op, Input::Prepared(prepared))
+                } else {
+                    match json::decode(&body) {
+                        Ok(v) => (op, Input::Value(v)),
+                        Err(e) => return fail(Some(op.info.name), malformed(protocol, e.0)),
+                    }
                 }
             }
             Protocol::RpcV2Cbor => {
@@ -273,7 +277,7 @@ impl Gateway {
                 }
                 let Some(op) = op else { return fail(None, unknown_operation(protocol, named_op.as_deref().unwrap_or(""))) };
                 match cbor::decode(&body) {
-                    Ok(v) => (op, v),
+                    Ok(v) => (op, Input::Value(v)),
                     Err(e) => return fail(Some(op.info.name), malformed(protocol, e.0)),
                 }
             }
@@ -302,13 +306,14 @@ impl Gateway {
                 if body.len() > op.info.max_decoded_bytes {
                     return fail(Some(op.info.name), too_large(op.info.max_decoded_bytes));
                 }
-                (op, q.params)
+                (op, Input::Value(q.params))
             }
         };
         rec.read_only = op.info.read_only;
-        rec.request_parameters = Some(match op.info.summarize {
-            Some(f) => f(&input),
-            None => sanitize(input.to_json()),
+        rec.request_parameters = Some(match (&input, op.info.summarize) {
+            (Input::Prepared(p), _) => p.summary(),
+            (Input::Value(v), Some(f)) => f(v),
+            (Input::Value(v), None) => sanitize(v.to_json()),
         });
 
         // The record as it reads if the call succeeds: a handler that writes data commits it in
@@ -379,14 +384,24 @@ impl Gateway {
     }
 }
 
+/// A decoded input: the protocol-neutral tree, or (awsJson fast path) the typed input itself.
+enum Input {
+    Value(Value),
+    Prepared(Box<dyn Prepared>),
+}
+
 /// Runs a handler so that a panic becomes a 500 answer (and an activity record) instead of a
 /// dropped connection.
-async fn call_contained(op: &Registered, ctx: RequestContext, input: Value) -> Result<Value, ApiError> {
+async fn call_contained(op: &Registered, ctx: RequestContext, input: Input) -> Result<Value, ApiError> {
     use futures::FutureExt;
     use std::panic::AssertUnwindSafe;
     let name = op.info.name;
     let request_id = ctx.request_id.clone();
-    let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| op.handler.call(ctx, input))) {
+    let start = AssertUnwindSafe(|| match input {
+        Input::Value(v) => op.handler.call(ctx, v),
+        Input::Prepared(p) => p.run(ctx),
+    });
+    let fut = match std::panic::catch_unwind(start) {
         Ok(f) => f,
         Err(_) => return Err(handler_panicked(name, &request_id)),
     };

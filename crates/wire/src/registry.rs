@@ -82,17 +82,79 @@ impl OperationInfo {
 pub trait Handler: Send + Sync {
     /// Runs the operation.
     fn call(&self, ctx: RequestContext, input: Value) -> BoxFuture<'static, Result<Value, ApiError>>;
+
+    /// Decodes an awsJson body straight into the typed input, for operations registered with
+    /// [`Registry::register_bulk`]. `None` means: take the `Value` path, which also produces the
+    /// exact error for a body this strict decoder refuses (see `codec::json_typed`).
+    fn prepare_json(&self, _body: &[u8]) -> Option<Box<dyn Prepared>> {
+        None
+    }
 }
+
+/// A typed input decoded by [`Handler::prepare_json`], ready to run.
+pub trait Prepared: Send {
+    /// What the activity journal records of the input.
+    fn summary(&self) -> serde_json::Value;
+    /// Runs the operation.
+    fn run(self: Box<Self>, ctx: RequestContext) -> BoxFuture<'static, Result<Value, ApiError>>;
+}
+
+/// Summarizes a typed input for the activity journal.
+pub type TypedSummarizer<I> = fn(&I) -> serde_json::Value;
 
 struct Typed<F, I, O> {
     service: &'static ServiceSpec,
-    f: F,
+    f: Arc<F>,
+    /// Set for bulk operations: enables [`Handler::prepare_json`].
+    summarize: Option<TypedSummarizer<I>>,
     _marker: std::marker::PhantomData<fn(I) -> O>,
+}
+
+/// Runs `f` on a typed input and encodes its output.
+fn run_typed<F, I, O, E, Fut>(f: &F, ctx: RequestContext, input: I) -> BoxFuture<'static, Result<Value, ApiError>>
+where
+    F: Fn(RequestContext, I) -> Fut,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    O: Serialize + Send + 'static,
+    E: AwsError + Send + 'static,
+{
+    let fut = f(ctx, input);
+    Box::pin(async move {
+        let out = fut.await.map_err(|e| e.to_api_error())?;
+        to_value(&out).map_err(|e| {
+            tracing::error!(error = %e, "output encoding failed");
+            ApiError::internal("InternalFailure")
+        })
+    })
+}
+
+struct PreparedTyped<F, I> {
+    f: Arc<F>,
+    input: I,
+    summarize: TypedSummarizer<I>,
+}
+
+impl<F, I, O, E, Fut> Prepared for PreparedTyped<F, I>
+where
+    F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    I: Send + 'static,
+    O: Serialize + Send + 'static,
+    E: AwsError + Send + 'static,
+{
+    fn summary(&self) -> serde_json::Value {
+        (self.summarize)(&self.input)
+    }
+
+    fn run(self: Box<Self>, ctx: RequestContext) -> BoxFuture<'static, Result<Value, ApiError>> {
+        let PreparedTyped { f, input, .. } = *self;
+        run_typed(f.as_ref(), ctx, input)
+    }
 }
 
 impl<F, I, O, E, Fut> Handler for Typed<F, I, O>
 where
-    F: Fn(RequestContext, I) -> Fut + Send + Sync,
+    F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
     I: DeserializeOwned + Send + 'static,
     O: Serialize + Send + 'static,
@@ -106,14 +168,13 @@ where
                 return Box::pin(async move { Err(err) });
             }
         };
-        let fut = (self.f)(ctx, typed);
-        Box::pin(async move {
-            let out = fut.await.map_err(|e| e.to_api_error())?;
-            to_value(&out).map_err(|e| {
-                tracing::error!(error = %e, "output encoding failed");
-                ApiError::internal("InternalFailure")
-            })
-        })
+        run_typed(self.f.as_ref(), ctx, typed)
+    }
+
+    fn prepare_json(&self, body: &[u8]) -> Option<Box<dyn Prepared>> {
+        let summarize = self.summarize?;
+        let input: I = crate::codec::json_typed::from_slice(body)?;
+        Some(Box::new(PreparedTyped { f: self.f.clone(), input, summarize }))
     }
 }
 
@@ -151,10 +212,29 @@ impl Registry {
         O: Serialize + Send + 'static,
         E: AwsError + Send + 'static,
     {
+        self.insert(service, info, Typed { service, f: Arc::new(f), summarize: None, _marker: std::marker::PhantomData });
+    }
+
+    /// Registers a bulk data-plane operation: the journal keeps `summarize(input)` instead of
+    /// the parameters, and awsJson bodies decode straight into `I` when they can
+    /// ([`Handler::prepare_json`]), skipping the `Value` tree. `info.summarize` must give the
+    /// same summary from the `Value` form, for the other protocols and the fallback.
+    pub fn register_bulk<I, O, E, F, Fut>(&mut self, service: &'static ServiceSpec, info: OperationInfo, summarize: TypedSummarizer<I>, f: F)
+    where
+        F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<O, E>> + Send + 'static,
+        I: DeserializeOwned + Send + 'static,
+        O: Serialize + Send + 'static,
+        E: AwsError + Send + 'static,
+    {
+        self.insert(service, info, Typed { service, f: Arc::new(f), summarize: Some(summarize), _marker: std::marker::PhantomData });
+    }
+
+    fn insert(&mut self, service: &'static ServiceSpec, info: OperationInfo, handler: impl Handler + 'static) {
         if !self.services.iter().any(|s| std::ptr::eq(*s, service)) {
             self.services.push(service);
         }
-        let handler = Arc::new(Typed { service, f, _marker: std::marker::PhantomData });
+        let handler: Arc<dyn Handler> = Arc::new(handler);
         self.ops.entry(service.signing_name).or_default().insert(info.name, Registered { service, info, handler });
     }
 

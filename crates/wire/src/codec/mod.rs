@@ -3,6 +3,7 @@
 
 pub mod cbor;
 pub mod json;
+pub mod json_typed;
 pub mod query;
 pub mod xml;
 
