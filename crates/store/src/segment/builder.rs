@@ -65,12 +65,15 @@ impl SegmentBuilder {
         out.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
 
         let mut index: Vec<BlockMeta> = Vec::new();
+        // One compression context for every block: creating one per block allocates (and the
+        // kernel zeroes) its workspace each time.
+        let mut zstd = zstd::bulk::Compressor::new(self.zstd_level)?;
         let mut raw = Vec::with_capacity(self.block_bytes + 1024);
         let mut start = 0;
         for (i, r) in records.iter().enumerate() {
             // Close the block early rather than let one large record overflow the limit.
             if i > start && raw.len() + r.key.len() + r.value.len() + 32 > MAX_BLOCK_BYTES {
-                index.push(self.flush_block(&mut out, &mut raw, &records[start..i])?);
+                index.push(self.flush_block(&mut zstd, &mut out, &mut raw, &records[start..i])?);
                 start = i;
             }
             if i == 0 || records[i - 1].key != r.key {
@@ -93,7 +96,7 @@ impl SegmentBuilder {
             put_uvarint(&mut raw, r.value.len() as u64);
             raw.extend_from_slice(&r.value);
             if raw.len() >= self.block_bytes || i + 1 == records.len() {
-                index.push(self.flush_block(&mut out, &mut raw, &records[start..=i])?);
+                index.push(self.flush_block(&mut zstd, &mut out, &mut raw, &records[start..=i])?);
                 start = i + 1;
             }
         }
@@ -151,6 +154,7 @@ impl SegmentBuilder {
 
     fn flush_block(
         &self,
+        zstd: &mut zstd::bulk::Compressor<'_>,
         out: &mut Vec<u8>,
         raw: &mut Vec<u8>,
         recs: &[Record],
@@ -161,7 +165,7 @@ impl SegmentBuilder {
                 raw.len()
             )));
         }
-        let compressed = zstd::bulk::compress(raw, self.zstd_level)?;
+        let compressed = zstd.compress(raw)?;
         let raw_len = (raw.len() as u32).to_le_bytes();
         let crc = crc32c::crc32c_append(crc32c::crc32c(&raw_len), &compressed);
         let offset = out.len() as u64;
