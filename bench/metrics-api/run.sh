@@ -3,7 +3,7 @@
 # against moto_server, on the same data, in the same run, on this machine.
 #
 # Usage: bench/metrics-api/run.sh            (a full run takes about 4 minutes after builds)
-# Knobs (environment): RUNS=3 DURATION=10 CONCURRENCIES="32 64" REPORT_CONCURRENCY=32
+# Knobs (environment): RUNS=5 DURATION=10 CONCURRENCIES="32 64 128" REPORT_CONCURRENCY=32
 #   GET_REQUESTS=400 GET_CONCURRENCY=4 SEED_CALLS=256 DATUMS=20 PROTOCOL=auto|json|query
 #   CLIENT_THREADS=1 SKIP_BUILD=0
 # Everything listens on 127.0.0.1 only; every process started here is stopped on exit.
@@ -11,9 +11,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HERE="$ROOT/bench/metrics-api"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 DURATION="${DURATION:-10}"
-CONCURRENCIES="${CONCURRENCIES:-32 64}"
+CONCURRENCIES="${CONCURRENCIES:-32 64 128}"
 REPORT_CONCURRENCY="${REPORT_CONCURRENCY:-32}"
 GET_REQUESTS="${GET_REQUESTS:-400}"
 GET_CONCURRENCY="${GET_CONCURRENCY:-4}"
