@@ -126,9 +126,10 @@ impl Gateway {
         let reply = self.process(&req, &request_id, &mut rec).await;
         let mut response = render(&reply, &request_id);
 
-        rec.protocol = reply.protocol.map(|p| p.as_str().to_string());
-        rec.service = reply.service.map(|s| s.signing_name.to_string()).or(rec.service.take());
-        rec.operation = reply.operation.map(str::to_string).or(rec.operation.take());
+        // The reply's names win; a call that reached its handler already carries them.
+        set_if_different(&mut rec.protocol, reply.protocol.map(Protocol::as_str));
+        set_if_different(&mut rec.service, reply.service.map(|s| s.signing_name));
+        set_if_different(&mut rec.operation, reply.operation);
         rec.http_status = response.status().as_u16();
         if let Err(e) = &reply.result {
             rec.error_code = Some(e.code.clone());
@@ -380,6 +381,15 @@ impl Gateway {
                 })?;
                 Ok((verified.principal, region))
             }
+        }
+    }
+}
+
+/// Sets `slot` to `value` when one is given and differs (without reallocating an equal string).
+fn set_if_different(slot: &mut Option<String>, value: Option<&str>) {
+    if let Some(v) = value {
+        if slot.as_deref() != Some(v) {
+            *slot = Some(v.to_string());
         }
     }
 }
