@@ -153,7 +153,7 @@ COMMON+=(--protocol "$PROTOCOL")
 
 declare -A URL=([watchtrail]="$WT_URL" [moto]="$MOTO_URL")
 declare -A PID=([watchtrail]="$WT_PID" [moto]="$MOTO_PID")
-PEERS=(moto watchtrail)   # moto first, so Watchtrail's background work never overlaps moto runs
+PEERS=(moto watchtrail)
 
 # Runs the bench with the given args against a peer, adds server CPU to the JSON, saves it.
 measure() { # peer outfile bench-args...
@@ -198,9 +198,12 @@ for peer in "${PEERS[@]}"; do
 done
 
 # --- PutMetricData throughput ---------------------------------------------------------------------
-for peer in "${PEERS[@]}"; do
-  for c in $CONCURRENCIES; do
-    for r in $(seq 1 "$RUNS"); do
+# Runs alternate between the peers (moto, Watchtrail, moto, ...) so that both see the same drift
+# of this shared machine (disk latency, neighbours); `measure` waits for a quiet machine first,
+# so Watchtrail's background flushes never overlap a moto run.
+for c in $CONCURRENCIES; do
+  for r in $(seq 1 "$RUNS"); do
+    for peer in "${PEERS[@]}"; do
       log "put $peer concurrency $c run $r/$RUNS: ${DURATION}s"
       measure "$peer" "$WORK/runs/put-$peer-c$c-r$r.json" put \
         --concurrency "$c" --duration-secs "$DURATION" --datums "$DATUMS"
