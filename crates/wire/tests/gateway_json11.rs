@@ -1,6 +1,6 @@
 //! The gateway speaks awsJson1_1 for services other than CloudWatch (Logs, CloudTrail,
 //! EventBridge): bare `__type` names, no `x-amzn-query-error`, the 1.1 content type, and the
-//! same activity record for every outcome.
+//! same activity record for every outcome — once, also when a write commits it with its data.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -95,4 +95,58 @@ async fn json_1_1_success_errors_and_journal() {
     assert_eq!(records[1].error_code.as_deref(), Some("ResourceNotFoundException"));
     assert_eq!(records[2].error_code.as_deref(), Some("InvalidParameterException"));
     assert_eq!(records[3].error_code.as_deref(), Some("UnknownOperationException"));
+}
+
+/// A write operation: commits its data through the request's activity transaction, then
+/// succeeds, or (message "fail-after") fails after committing.
+fn writer_gateway(sink: Arc<MemoryActivitySink>, applied: Arc<std::sync::atomic::AtomicU64>) -> Gateway {
+    let mut reg = Registry::new();
+    reg.register(&ECHO, OperationInfo::new("Write").no_output(), move |ctx: RequestContext, i: EchoIn| {
+        let applied = applied.clone();
+        async move {
+            let step = Box::new(move |lsn: u64| applied.store(lsn, std::sync::atomic::Ordering::SeqCst));
+            ctx.activity
+                .commit(watchtrail_wire::DataWrite { kind: 1, bytes: i.message.clone().into_bytes(), on_durable: step })
+                .await
+                .map_err(|_| ApiError::internal("InternalFailure"))?;
+            if i.message == "fail-after" {
+                return Err(ApiError::internal("InternalFailure"));
+            }
+            Ok(())
+        }
+    });
+    Gateway::new(
+        reg,
+        GatewayConfig {
+            auth: AuthMode::Disabled,
+            account_id: AccountId::new("123456789012").unwrap(),
+            clock: Arc::new(ManualClock::new(Timestamp::from_secs(1_767_225_600))),
+            journal: sink,
+        },
+    )
+}
+
+#[tokio::test]
+async fn a_write_commits_its_record_with_its_data_once() {
+    let sink = Arc::new(MemoryActivitySink::default());
+    let applied = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let gw = writer_gateway(sink.clone(), applied.clone());
+
+    let ok = gw.handle(req("Echo_20240101.Write", r#"{"message":"hi"}"#)).await;
+    assert_eq!(ok.status(), 200);
+    assert_eq!(applied.load(std::sync::atomic::Ordering::SeqCst), 1, "the data's on-durable step ran");
+    let records = sink.records();
+    assert_eq!(records.len(), 1, "the record committed with the data is not appended again");
+    assert_eq!((records[0].operation.as_deref(), records[0].http_status, records[0].error_code.as_deref()), (Some("Write"), 200, None));
+    assert_eq!(records[0].request_id, ok.headers()["x-amzn-requestid"].to_str().unwrap());
+
+    // A handler that fails after committing: the committed record says success, so the
+    // failure is recorded as well.
+    let failed = gw.handle(req("Echo_20240101.Write", r#"{"message":"fail-after"}"#)).await;
+    assert_eq!(failed.status(), 500);
+    let records = sink.records();
+    assert_eq!(records.len(), 3);
+    assert_eq!((records[1].http_status, records[2].http_status), (200, 500));
+    assert_eq!(records[2].error_code.as_deref(), Some("InternalFailure"));
+    assert_eq!(records[1].request_id, records[2].request_id);
 }
