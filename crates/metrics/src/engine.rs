@@ -302,13 +302,12 @@ impl MetricStore {
         let watermark = self.log.durable_lsn();
         let work = {
             let h = self.head.0.lock();
-            let w = watermark;
             let mut work: Vec<(PartitionKey, Vec<Record>, Vec<Record>)> = Vec::new();
             for (pkey, part) in &h.partitions {
                 let mut data = Vec::new();
                 let mut index = Vec::new();
                 for (key, st) in &part.series {
-                    let flushable: Vec<&Sample> = st.head.iter().filter(|(l, _)| *l <= w).map(|(_, s)| s).collect();
+                    let flushable: Vec<&Sample> = st.head.iter().filter(|(l, _)| *l <= watermark).map(|(_, s)| s).collect();
                     if flushable.is_empty() && !st.index_dirty {
                         continue;
                     }
@@ -351,11 +350,13 @@ impl MetricStore {
                 }
             }
             h.samples -= dropped.min(h.samples);
-            h.min_unflushed_lsn = h.min_lsn();
         }
         {
+            // Once, after every partition (if one failed above, the old, lower mark stays:
+            // the checkpoint is only more cautious).
             let mut h = self.head.0.lock();
             h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
+            h.min_unflushed_lsn = h.min_lsn();
         }
         report.wal_files_removed = self.log.checkpoint().map_err(internal)?;
         tracing::debug!(samples = report.samples, segments = report.segments, watermark, "metric head flushed");

@@ -146,13 +146,17 @@ impl Journal {
     }
 
     /// Background step: persists pending records when there are many or the oldest is old,
-    /// and compacts the stream. Deterministic for a given `now`.
+    /// and compacts the stream after a flush (only flushes add segments). Deterministic for a
+    /// given `now`.
     pub async fn tick(&self, now: Timestamp) -> Result<usize, String> {
         let due = {
             let st = self.state.0.lock();
             st.pending.len() >= self.opts.flush_max_records || st.pending.front().is_some_and(|(_, e)| now.millis() - e.time >= self.opts.flush_max_age_ms)
         };
-        let n = if due { self.flush().await? } else { 0 };
+        if !due {
+            return Ok(0);
+        }
+        let n = self.flush().await?;
         let level0 = self.segments.segments(ACTIVITY_STREAM).await.map_err(|e| e.to_string())?.iter().filter(|m| m.level == 0).count();
         if level0 >= self.opts.compact_after_segments {
             self.segments.compact(ACTIVITY_STREAM, Default::default()).await.map_err(|e| e.to_string())?;
