@@ -29,7 +29,8 @@ pub use catalog::{Catalog, SegmentMeta, SqliteCatalog, CATALOG_SCHEMA_VERSION};
 pub use error::{Result, StoreError};
 pub use objects::BlobStore;
 pub use segment::{
-    KeyFilter, Record, SegmentBuilder, SegmentReader, SEGMENT_MAGIC, SEGMENT_VERSION,
+    KeyFilter, Record, RecordRef, SegmentBuilder, SegmentReader, SortedRecords, SEGMENT_MAGIC,
+    SEGMENT_VERSION,
 };
 pub use segments::{CompactionPolicy, CompactionReport, SegmentStore, SEGMENTS_PREFIX};
 pub use wal::{OnDurable, SyncMode, Wal, WalEntry, WalOptions, WalStats, WAL_MAGIC, WAL_VERSION};

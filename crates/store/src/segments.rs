@@ -8,13 +8,30 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{KeyFilter, Record, SegmentBuilder, SegmentReader};
+use crate::segment::{KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, SystemClock};
 
+
+/// What a new segment is built from.
+enum SegmentInput {
+    /// Records in any order (sorted by the builder).
+    Unsorted(Vec<Record>),
+    /// Records already in segment order.
+    Sorted(SortedRecords),
+}
+
+impl SegmentInput {
+    fn is_empty(&self) -> bool {
+        match self {
+            SegmentInput::Unsorted(r) => r.is_empty(),
+            SegmentInput::Sorted(r) => r.is_empty(),
+        }
+    }
+}
 /// Object path prefix under which every segment lives.
 pub const SEGMENTS_PREFIX: &str = "segments";
 const SCAN_RETRIES: usize = 3;
@@ -207,19 +224,23 @@ impl SegmentStore {
     async fn put_segment(
         &self,
         stream: &str,
-        records: Vec<Record>,
+        records: SegmentInput,
         max_lsn: u64,
         level: u32,
     ) -> Result<SegmentMeta> {
-        let count = records.len() as u64;
         let builder = self.builder;
-        let (bytes, reader) =
-            tokio::task::spawn_blocking(move || -> Result<(Bytes, SegmentReader)> {
-                let bytes = Bytes::from(builder.build(records)?);
+        let (count, bytes, reader) = tokio::task::spawn_blocking(
+            move || -> Result<(u64, Bytes, SegmentReader)> {
+                let (count, bytes) = match records {
+                    SegmentInput::Unsorted(r) => (r.len(), builder.build(r)?),
+                    SegmentInput::Sorted(r) => (r.len(), builder.build_sorted(&r)?),
+                };
+                let bytes = Bytes::from(bytes);
                 let reader = SegmentReader::open(bytes.clone())?;
-                Ok((bytes, reader))
-            })
-            .await??;
+                Ok((count as u64, bytes, reader))
+            },
+        )
+        .await??;
         let created_at = self.clock.now().millis();
         let id = format!("{created_at:013}-{}", uuid::Uuid::new_v4().simple());
         let meta = SegmentMeta {
@@ -245,6 +266,27 @@ impl SegmentStore {
         &self,
         stream: &str,
         records: Vec<Record>,
+        max_lsn: u64,
+    ) -> Result<SegmentMeta> {
+        self.write_input(stream, SegmentInput::Unsorted(records), max_lsn)
+            .await
+    }
+
+    /// [`SegmentStore::write`] for records already in segment order (no copy, no sort).
+    pub async fn write_sorted(
+        &self,
+        stream: &str,
+        records: SortedRecords,
+        max_lsn: u64,
+    ) -> Result<SegmentMeta> {
+        self.write_input(stream, SegmentInput::Sorted(records), max_lsn)
+            .await
+    }
+
+    async fn write_input(
+        &self,
+        stream: &str,
+        records: SegmentInput,
         max_lsn: u64,
     ) -> Result<SegmentMeta> {
         if stream.is_empty() {
@@ -412,7 +454,9 @@ impl SegmentStore {
         }
         let max_lsn = group.iter().map(|m| m.max_lsn).max().unwrap_or(0);
         let guard = self.registering.read().await;
-        let out = self.put_segment(stream, records, max_lsn, level).await?;
+        let out = self
+            .put_segment(stream, SegmentInput::Unsorted(records), max_lsn, level)
+            .await?;
         let ids: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
         let (remove, add) = (ids.clone(), vec![out.clone()]);
         if let Err(e) = self.cat(move |c| c.replace_segments(&remove, &add)).await {

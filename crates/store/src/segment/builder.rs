@@ -1,6 +1,6 @@
 //! Encoding records into segment bytes.
 
-use super::{BlockMeta, Record, BLOCK_HEADER_LEN, DEFAULT_BLOCK_BYTES, MAX_BLOCK_BYTES};
+use super::{BlockMeta, Record, RecordRef, SortedRecords, BLOCK_HEADER_LEN, DEFAULT_BLOCK_BYTES, MAX_BLOCK_BYTES};
 use super::{SEGMENT_MAGIC, SEGMENT_TRAILER_LEN, SEGMENT_VERSION};
 use crate::bloom::Bloom;
 use crate::codec::{put_uvarint, zigzag};
@@ -58,9 +58,24 @@ impl SegmentBuilder {
                 distinct += 1;
             }
         }
-        let mut bloom = Bloom::with_capacity(distinct as usize, self.bloom_bits_per_key);
+        self.encode(records.iter().map(Record::as_ref), distinct)
+    }
 
-        let mut out = Vec::with_capacity(records.len() * 16 + 256);
+    /// Encodes records that are already in segment order as one segment, without copying or
+    /// sorting them.
+    pub fn build_sorted(&self, records: &SortedRecords) -> Result<Vec<u8>> {
+        self.encode(records.iter(), records.distinct_keys() as u64)
+    }
+
+    /// Encodes `records`, which are sorted by `(key, ts)` and have `distinct` distinct keys.
+    fn encode<'a>(
+        &self,
+        records: impl Iterator<Item = RecordRef<'a>>,
+        distinct: u64,
+    ) -> Result<Vec<u8>> {
+        let mut bloom = Bloom::with_capacity(distinct as usize, self.bloom_bits_per_key);
+        let (low, _) = records.size_hint();
+        let mut out = Vec::with_capacity(low * 16 + 256);
         out.extend_from_slice(&SEGMENT_MAGIC);
         out.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
 
@@ -69,36 +84,53 @@ impl SegmentBuilder {
         // kernel zeroes) its workspace each time.
         let mut zstd = zstd::bulk::Compressor::new(self.zstd_level)?;
         let mut raw = Vec::with_capacity(self.block_bytes + 1024);
-        let mut start = 0;
-        for (i, r) in records.iter().enumerate() {
+        let mut block: Option<OpenBlock<'a>> = None;
+        let mut prev: Option<RecordRef<'a>> = None;
+        let mut count = 0u64;
+        for r in records {
+            count += 1;
+            let new_key = !prev.is_some_and(|p| p.same_key(&r));
             // Close the block early rather than let one large record overflow the limit.
-            if i > start && raw.len() + r.key.len() + r.value.len() + 32 > MAX_BLOCK_BYTES {
-                index.push(self.flush_block(&mut zstd, &mut out, &mut raw, &records[start..i])?);
-                start = i;
+            if block.is_some() && raw.len() + r.key.len() + r.value.len() + 32 > MAX_BLOCK_BYTES {
+                if let Some(b) = block.take() {
+                    index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
+                }
             }
-            if i == 0 || records[i - 1].key != r.key {
-                bloom.insert(&r.key);
+            if new_key {
+                bloom.insert(r.key);
             }
-            let (prev_key, prev_ts): (&[u8], i64) = if i == start {
-                (&[], 0)
-            } else {
-                (&records[i - 1].key, records[i - 1].ts)
+            // The first record of a block is encoded on its own.
+            let (shared, prev_ts) = match (&block, prev) {
+                (Some(_), Some(p)) if !new_key => (r.key.len(), p.ts),
+                (Some(_), Some(p)) => (common_prefix(p.key, r.key), p.ts),
+                _ => (0, 0),
             };
-            let shared = prev_key
-                .iter()
-                .zip(&r.key)
-                .take_while(|(a, b)| a == b)
-                .count();
             put_uvarint(&mut raw, shared as u64);
             put_uvarint(&mut raw, (r.key.len() - shared) as u64);
             raw.extend_from_slice(&r.key[shared..]);
             put_uvarint(&mut raw, zigzag(r.ts.wrapping_sub(prev_ts)));
             put_uvarint(&mut raw, r.value.len() as u64);
-            raw.extend_from_slice(&r.value);
-            if raw.len() >= self.block_bytes || i + 1 == records.len() {
-                index.push(self.flush_block(&mut zstd, &mut out, &mut raw, &records[start..=i])?);
-                start = i + 1;
+            raw.extend_from_slice(r.value);
+            let b = block.get_or_insert(OpenBlock {
+                first_key: r.key,
+                last_key: r.key,
+                records: 0,
+                min_ts: r.ts,
+                max_ts: r.ts,
+            });
+            b.last_key = r.key;
+            b.records += 1;
+            b.min_ts = b.min_ts.min(r.ts);
+            b.max_ts = b.max_ts.max(r.ts);
+            prev = Some(r);
+            if raw.len() >= self.block_bytes {
+                if let Some(b) = block.take() {
+                    index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
+                }
             }
+        }
+        if let Some(b) = block.take() {
+            index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
         }
 
         let index_offset = out.len() as u64;
@@ -136,7 +168,7 @@ impl SegmentBuilder {
         out.extend_from_slice(&0u16.to_le_bytes());
         out.extend_from_slice(&min_ts.to_le_bytes());
         out.extend_from_slice(&max_ts.to_le_bytes());
-        out.extend_from_slice(&(records.len() as u64).to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
         out.extend_from_slice(&distinct.to_le_bytes());
         out.extend_from_slice(&index_offset.to_le_bytes());
         out.extend_from_slice(&index_len.to_le_bytes());
@@ -157,7 +189,7 @@ impl SegmentBuilder {
         zstd: &mut zstd::bulk::Compressor<'_>,
         out: &mut Vec<u8>,
         raw: &mut Vec<u8>,
-        recs: &[Record],
+        block: OpenBlock<'_>,
     ) -> Result<BlockMeta> {
         if raw.len() > MAX_BLOCK_BYTES {
             return Err(StoreError::InvalidArgument(format!(
@@ -173,19 +205,64 @@ impl SegmentBuilder {
         out.extend_from_slice(&crc.to_le_bytes());
         out.extend_from_slice(&compressed);
         raw.clear();
-        let (first, last) = match (recs.first(), recs.last()) {
-            (Some(f), Some(l)) => (f, l),
-            _ => return Err(StoreError::InvalidArgument("empty block".into())),
-        };
         Ok(BlockMeta {
             offset,
             len: (BLOCK_HEADER_LEN + compressed.len()) as u32,
-            records: u32::try_from(recs.len())
+            records: u32::try_from(block.records)
                 .map_err(|_| StoreError::InvalidArgument("too many records in one block".into()))?,
-            min_ts: recs.iter().map(|r| r.ts).min().unwrap_or(first.ts),
-            max_ts: recs.iter().map(|r| r.ts).max().unwrap_or(first.ts),
-            first_key: first.key.clone(),
-            last_key: last.key.clone(),
+            min_ts: block.min_ts,
+            max_ts: block.max_ts,
+            first_key: block.first_key.to_vec(),
+            last_key: block.last_key.to_vec(),
         })
+    }
+}
+
+/// The block being filled.
+struct OpenBlock<'a> {
+    first_key: &'a [u8],
+    last_key: &'a [u8],
+    records: u64,
+    min_ts: i64,
+    max_ts: i64,
+}
+
+/// Length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    // Eight bytes at a time, then the rest.
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_le_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            return i + ((x ^ y).trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + a[i..].iter().zip(&b[i..]).take_while(|(x, y)| x == y).count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::common_prefix;
+
+    #[test]
+    fn common_prefix_cases() {
+        assert_eq!(common_prefix(b"", b"abc"), 0);
+        assert_eq!(common_prefix(b"abc", b"abd"), 2);
+        assert_eq!(common_prefix(b"abcdefghijk", b"abcdefghijk"), 11);
+        assert_eq!(common_prefix(b"abcdefghij", b"abcdefgxij"), 7);
+        assert_eq!(common_prefix(b"abcdefghij", b"abcdefghiX"), 9);
+        assert_eq!(common_prefix(b"abcdefgh", b"abcdefghij"), 8);
+        for len in 0..40usize {
+            for diff in 0..len {
+                let a: Vec<u8> = (0..len as u8).collect();
+                let mut b = a.clone();
+                b[diff] ^= 0x80;
+                assert_eq!(common_prefix(&a, &b), diff);
+            }
+        }
     }
 }

@@ -47,6 +47,34 @@ impl Record {
     pub fn cmp_key_ts(&self, other: &Record) -> CmpOrdering {
         self.key.cmp(&other.key).then(self.ts.cmp(&other.ts))
     }
+
+    /// The record, borrowed.
+    pub fn as_ref(&self) -> RecordRef<'_> {
+        RecordRef {
+            key: &self.key,
+            ts: self.ts,
+            value: &self.value,
+        }
+    }
+}
+
+/// A record borrowed from whoever owns its bytes (a [`Record`] or [`SortedRecords`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordRef<'a> {
+    /// Grouping key.
+    pub key: &'a [u8],
+    /// Milliseconds since the Unix epoch.
+    pub ts: i64,
+    /// Opaque payload.
+    pub value: &'a [u8],
+}
+
+impl RecordRef<'_> {
+    /// True when both keys are equal; cheap when both borrow the same bytes (records of one
+    /// key in [`SortedRecords`]).
+    pub(crate) fn same_key(&self, other: &RecordRef<'_>) -> bool {
+        std::ptr::eq(self.key, other.key) || self.key == other.key
+    }
 }
 
 /// Which keys a scan returns.
@@ -120,9 +148,11 @@ pub(crate) struct BlockMeta {
 
 mod builder;
 mod reader;
+mod sorted;
 
 pub use builder::SegmentBuilder;
 pub use reader::SegmentReader;
+pub use sorted::SortedRecords;
 
 #[cfg(test)]
 mod tests {

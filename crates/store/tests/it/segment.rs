@@ -1,6 +1,6 @@
 use bytes::Bytes;
 use proptest::prelude::*;
-use watchtrail_store::{KeyFilter, Record, SegmentBuilder, SegmentReader};
+use watchtrail_store::{KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
 
 const KEYS: &[&[u8]] = &[
     b"",
@@ -102,6 +102,25 @@ proptest! {
             let (from, to) = (a.min(b), a.max(b));
             prop_assert_eq!(seg.scan(&f, from, to).unwrap(), naive(&records, &f, from, to), "filter {:?} [{}, {})", f, from, to);
         }
+    }
+
+    #[test]
+    fn sorted_input_builds_the_same_bytes(
+        records in prop::collection::vec(record(), 0..120),
+        block_bytes in prop_oneof![Just(1usize), 16usize..512, Just(65536usize)],
+    ) {
+        let builder = SegmentBuilder::new().block_bytes(block_bytes);
+        let mut stable = records.clone();
+        stable.sort_by(Record::cmp_key_ts);
+        let mut sorted = SortedRecords::default();
+        for (i, r) in stable.iter().enumerate() {
+            if i == 0 || stable[i - 1].key != r.key {
+                sorted.start_key(&r.key).unwrap();
+            }
+            sorted.push(r.ts, &r.value).unwrap();
+        }
+        prop_assert_eq!(sorted.len(), records.len());
+        prop_assert_eq!(builder.build_sorted(&sorted).unwrap(), builder.build(records).unwrap());
     }
 
     #[test]
