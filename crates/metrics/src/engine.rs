@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
-    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, SegmentStore, SqliteCatalog, WalOptions,
+    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, SegmentStore, SortedRecords, SqliteCatalog, WalOptions,
 };
 
 /// Makes an encoded metrics part durable and runs `on_durable` on the log's writer thread
@@ -89,6 +89,11 @@ pub(crate) struct SeriesState {
     pub last_ingest: Timestamp,
     /// Samples not yet in a segment, tagged with their WAL LSN.
     head: Vec<(u64, Sample)>,
+    /// The buffer of the previous flush, emptied, for `head` to continue in: a busy series
+    /// keeps reusing two warm buffers instead of growing a fresh one after every flush
+    /// (which costs the allocator's copies and the kernel's page faults on the log's writer
+    /// thread). Released when the series had nothing new by the time a flush finished.
+    spare: Vec<(u64, Sample)>,
     /// The series index entry changed since the last flush.
     index_dirty: bool,
 }
@@ -295,72 +300,82 @@ impl MetricStore {
 
     /// Moves every head sample covered by the applied watermark into segments and checkpoints
     /// the WAL.
+    ///
+    /// The head lock is held only to take the samples out (moving vectors, no encoding), so
+    /// the log's writer thread, which applies new commits to the head, is never held up by
+    /// a flush. Readers wait on the view lock until the samples are in a segment.
     pub async fn flush(&self) -> Result<FlushReport> {
         let _one = self.flushing.lock().await;
         let _view = self.view.write().await;
-        // Snapshot what to write: every record up to the durable LSN is in the head already.
+        // Every record up to the durable LSN is in the head already.
         let watermark = self.log.durable_lsn();
-        let work = {
-            let h = self.head.0.lock();
-            let mut work: Vec<(PartitionKey, Vec<Record>, Vec<Record>)> = Vec::new();
-            for (pkey, part) in &h.partitions {
-                let mut data = Vec::new();
-                let mut index = Vec::new();
-                for (key, st) in &part.series {
-                    let flushable: Vec<&Sample> = st.head.iter().filter(|(l, _)| *l <= watermark).map(|(_, s)| s).collect();
-                    if flushable.is_empty() && !st.index_dirty {
-                        continue;
-                    }
-                    let kb = encode(key)?;
-                    index.push(Record { key: kb.clone(), ts: st.last_ingest.millis(), value: Vec::new() });
-                    for s in flushable {
-                        data.push(Record { key: kb.clone(), ts: s.ts.millis(), value: encode(s)? });
-                    }
-                }
-                if !data.is_empty() || !index.is_empty() {
-                    work.push((pkey.clone(), data, index));
-                }
-            }
-            work
-        };
+        let mut work = self.head.0.lock().take_flushable(watermark);
         let mut report = FlushReport::default();
-        for (pkey, data, index) in work {
-            // Index first: after a crash between the two writes, the WAL replay restores the
-            // data and the index already names its series.
-            if !index.is_empty() {
-                self.segments.write(&index_stream(&pkey), index, watermark).await.map_err(internal)?;
-                report.segments += 1;
-            }
-            if !data.is_empty() {
-                report.samples += data.len();
-                self.segments.write(&data_stream(&pkey), data, watermark).await.map_err(internal)?;
-                report.segments += 1;
-            }
-            // This partition's samples are durable in a segment now: drop them from the head at
-            // once, so that a failure on a later partition cannot make the next flush write
-            // them twice.
-            let mut h = self.head.0.lock();
-            let mut dropped = 0usize;
-            if let Some(part) = h.partitions.get_mut(&pkey) {
-                for st in part.series.values_mut() {
-                    let before = st.head.len();
-                    st.head.retain(|(l, _)| *l > watermark);
-                    dropped += before - st.head.len();
-                    st.index_dirty = !st.head.is_empty();
+        let mut failure = None;
+        for (i, part) in work.iter_mut().enumerate() {
+            match self.flush_partition(part, watermark).await {
+                Ok((samples, segments)) => {
+                    report.samples += samples;
+                    report.segments += segments;
+                    let mut flushed = std::mem::take(&mut part.series);
+                    // Emptied outside the head lock (dropping samples is a pass over them).
+                    flushed.iter_mut().for_each(|t| t.samples.clear());
+                    self.head.0.lock().recycle(flushed, &part.key);
+                }
+                Err(e) => {
+                    failure = Some((i, e));
+                    break;
                 }
             }
-            h.samples -= dropped.min(h.samples);
         }
-        {
-            // Once, after every partition (if one failed above, the old, lower mark stays:
-            // the checkpoint is only more cautious).
-            let mut h = self.head.0.lock();
-            h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
+        let mut h = self.head.0.lock();
+        if let Some((failed, _)) = &failure {
+            // What is not in a segment goes back into the head, for the next flush. The
+            // lowest unflushed LSN keeps its old, lower value: the log keeps every record
+            // a restored sample came from.
+            for part in work.drain(*failed..) {
+                h.restore(part);
+            }
+        } else {
             h.min_unflushed_lsn = h.min_lsn();
+        }
+        h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
+        drop(h);
+        if let Some((_, e)) = failure {
+            return Err(e);
         }
         report.wal_files_removed = self.log.checkpoint().map_err(internal)?;
         tracing::debug!(samples = report.samples, segments = report.segments, watermark, "metric head flushed");
         Ok(report)
+    }
+
+    /// Writes one partition's taken samples: the series index first (after a crash between
+    /// the two writes, the WAL replay restores the data and the index already names its
+    /// series), then the data. Returns `(samples, segments)` written.
+    async fn flush_partition(&self, part: &mut TakenPartition, watermark: u64) -> Result<(usize, usize)> {
+        let series = std::mem::take(&mut part.series);
+        let (series, encoded) = tokio::task::spawn_blocking(move || {
+            let mut series = series;
+            // The samples must come back even if encoding panics: they are in no segment yet.
+            let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series)))
+                .unwrap_or_else(|_| Err(MetricsError::Internal("encoding a flush panicked".into())));
+            (series, encoded)
+        })
+        .await
+        .map_err(internal)?;
+        part.series = series;
+        let (data, index) = encoded?;
+        let mut segments = 0;
+        if !index.is_empty() {
+            self.segments.write(&index_stream(&part.key), index, watermark).await.map_err(internal)?;
+            segments += 1;
+        }
+        let samples = data.len();
+        if !data.is_empty() {
+            self.segments.write_sorted(&data_stream(&part.key), data, watermark).await.map_err(internal)?;
+            segments += 1;
+        }
+        Ok((samples, segments))
     }
 
     async fn maintain(&self, now: Timestamp) -> Result<()> {
@@ -396,6 +411,49 @@ impl MetricStore {
     }
 }
 
+/// A series' samples taken out of the head for a flush.
+struct TakenSeries {
+    key: SeriesKey,
+    last_ingest: Timestamp,
+    /// In LSN order when taken; sorted by time while encoding.
+    samples: Vec<(u64, Sample)>,
+}
+
+/// The taken series of one partition.
+struct TakenPartition {
+    key: PartitionKey,
+    series: Vec<TakenSeries>,
+}
+
+/// Encodes a partition's taken series as segment input: the data records (series in key
+/// order, each series' samples by time; stable, so equal times keep arrival order) and the
+/// series index records.
+fn encode_partition(series: &mut [TakenSeries]) -> Result<(SortedRecords, Vec<Record>)> {
+    let mut keyed: Vec<(Vec<u8>, usize)> = Vec::with_capacity(series.len());
+    for (i, s) in series.iter().enumerate() {
+        keyed.push((encode(&s.key)?, i));
+    }
+    keyed.sort_unstable();
+    let total: usize = series.iter().map(|s| s.samples.len()).sum();
+    let mut data = SortedRecords::with_capacity(total, total * 16);
+    let mut index = Vec::with_capacity(keyed.len());
+    let mut scratch = Vec::with_capacity(64);
+    for (kb, i) in keyed {
+        let s = &mut series[i];
+        s.samples.sort_by_key(|(_, sample)| sample.ts);
+        if !s.samples.is_empty() {
+            data.start_key(&kb).map_err(internal)?;
+            for (_, sample) in &s.samples {
+                scratch.clear();
+                scratch = postcard::to_extend(sample, scratch).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?;
+                data.push(sample.ts.millis(), &scratch).map_err(internal)?;
+            }
+        }
+        index.push(Record { key: kb, ts: s.last_ingest.millis(), value: Vec::new() });
+    }
+    Ok((data, index))
+}
+
 impl Head {
     fn apply(&mut self, lsn: u64, batch: WalBatch) {
         let received = Timestamp(batch.received);
@@ -413,6 +471,63 @@ impl Head {
         }
         if n > 0 && self.min_unflushed_lsn.is_none_or(|m| lsn < m) {
             self.min_unflushed_lsn = Some(lsn);
+        }
+    }
+
+    /// Takes every sample with `lsn <= watermark` out of the head, with the series whose
+    /// index entry must be written. Samples of a series are in LSN order, so the flushable
+    /// ones are a prefix.
+    fn take_flushable(&mut self, watermark: u64) -> Vec<TakenPartition> {
+        let mut work = Vec::new();
+        let mut taken_samples = 0usize;
+        for (pkey, part) in &mut self.partitions {
+            let mut series = Vec::new();
+            for (key, st) in &mut part.series {
+                debug_assert!(st.head.windows(2).all(|w| w[0].0 <= w[1].0), "head samples out of LSN order");
+                let n = st.head.partition_point(|(lsn, _)| *lsn <= watermark);
+                if n == 0 && !st.index_dirty {
+                    continue;
+                }
+                let mut next = std::mem::take(&mut st.spare);
+                next.extend(st.head.drain(n..));
+                let samples = std::mem::replace(&mut st.head, next);
+                taken_samples += samples.len();
+                st.index_dirty = !st.head.is_empty();
+                series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, samples });
+            }
+            if !series.is_empty() {
+                work.push(TakenPartition { key: pkey.clone(), series });
+            }
+        }
+        self.samples -= taken_samples.min(self.samples);
+        work
+    }
+
+    /// Puts back samples taken by [`Head::take_flushable`] that did not reach a segment, in
+    /// front of anything that arrived since (keeping the LSN order).
+    fn restore(&mut self, part: TakenPartition) {
+        let p = self.partitions.entry(part.key).or_default();
+        for mut taken in part.series {
+            taken.samples.sort_by_key(|(lsn, _)| *lsn);
+            let st = p.series.entry(taken.key).or_default();
+            self.samples += taken.samples.len();
+            taken.samples.append(&mut st.head);
+            st.head = taken.samples;
+            st.index_dirty = true;
+        }
+    }
+
+    /// Hands the emptied buffers of flushed samples back to their series as spares (see
+    /// [`SeriesState::spare`]).
+    fn recycle(&mut self, flushed: Vec<TakenSeries>, pkey: &PartitionKey) {
+        let Some(part) = self.partitions.get_mut(pkey) else { return };
+        for taken in flushed {
+            debug_assert!(taken.samples.is_empty());
+            if let Some(st) = part.series.get_mut(&taken.key) {
+                if st.spare.capacity() == 0 && !st.head.is_empty() {
+                    st.spare = taken.samples;
+                }
+            }
         }
     }
 

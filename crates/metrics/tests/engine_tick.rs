@@ -96,3 +96,70 @@ async fn flush_by_size_and_wal_replay_after_an_unflushed_stop() {
     let eu = store.samples("123456789012", "eu-west-1", &key("c"), Timestamp(0), Timestamp(i64::MAX / 4)).await.unwrap();
     assert_eq!(eu.len(), 1, "replayed from the WAL into its own region");
 }
+
+/// The directory that holds the segments of the `us-east-1` data stream (not the index's).
+fn data_stream_dir(root: &std::path::Path) -> std::path::PathBuf {
+    let base = root.join("segments").join("segments");
+    std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.starts_with("metrics") && !name.contains("index") && name.contains("us-east-1")
+        })
+        .unwrap_or_else(|| panic!("no data stream directory under {}", base.display()))
+}
+
+#[tokio::test]
+async fn a_failed_flush_keeps_every_sample_in_the_head_and_in_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    // Tiny log files, so that a checkpoint would delete the records of lost samples.
+    let mut o = opts();
+    o.wal.max_file_bytes = 64;
+    let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
+    // Out of time order within a series, and one series in two calls at the same time.
+    store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0 + 120_000, 1.0)), (key("a"), sample(T0, 2.0))]).await.unwrap();
+    store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0, 4.0)), (key("b"), sample(T0, 8.0))]).await.unwrap();
+    assert_eq!(store.flush().await.unwrap().samples, 4);
+    let a = store.samples("123456789012", "us-east-1", &key("a"), Timestamp(0), Timestamp(i64::MAX / 4)).await.unwrap();
+    let values: Vec<(i64, f64)> = a
+        .iter()
+        .map(|s| match s.value {
+            SampleValue::Single(v) => (s.ts.millis(), v),
+            _ => unreachable!("only single values were sent"),
+        })
+        .collect();
+    assert_eq!(values, vec![(T0, 2.0), (T0, 4.0), (T0 + 120_000, 1.0)], "by time; equal times in arrival order");
+
+    // Make the data stream's next segment write fail: its directory becomes a file.
+    let stream_dir = data_stream_dir(dir.path());
+    let aside = dir.path().join("aside");
+    std::fs::rename(&stream_dir, &aside).unwrap();
+    std::fs::write(&stream_dir, b"not a directory").unwrap();
+
+    store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0 + 60_000, 16.0)), (key("c"), sample(T0, 32.0))]).await.unwrap();
+    assert!(store.flush().await.is_err(), "the data segment cannot be written");
+    assert_eq!(store.head_samples(), 2, "the samples went back into the head");
+    assert_eq!(sum(&store, "a").await, 23.0);
+    assert_eq!(sum(&store, "c").await, 32.0);
+    store.ingest("123456789012", "us-east-1", vec![(key("c"), sample(T0 + 60_000, 64.0))]).await.unwrap();
+    assert_eq!(store.head_samples(), 3);
+    // Another consumer of the shared log (the activity journal) may checkpoint it now.
+    store.log().checkpoint().unwrap();
+    store.close();
+
+    // Nothing of the failed flush was checkpointed away: a reopen replays it.
+    std::fs::remove_file(&stream_dir).unwrap();
+    std::fs::rename(&aside, &stream_dir).unwrap();
+    let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
+    assert_eq!(store.head_samples(), 3);
+    assert_eq!((sum(&store, "a").await, sum(&store, "b").await, sum(&store, "c").await), (23.0, 8.0, 96.0));
+    assert_eq!(store.flush().await.unwrap().samples, 3);
+    assert_eq!(store.head_samples(), 0);
+    store.close();
+
+    let store = MetricStore::open(dir.path(), clock, o).await.unwrap();
+    assert_eq!(store.head_samples(), 0, "everything is in segments");
+    assert_eq!((sum(&store, "a").await, sum(&store, "b").await, sum(&store, "c").await), (23.0, 8.0, 96.0));
+}
