@@ -42,6 +42,8 @@ struct StorageGauges {
     wal_fsyncs: Family<WalLabel, Gauge>,
     wal_fsync_seconds: Family<WalLabel, Gauge<f64, AtomicU64>>,
     wal_max_batch_records: Family<WalLabel, Gauge>,
+    wal_rotations: Family<WalLabel, Gauge>,
+    wal_recycled_rotations: Family<WalLabel, Gauge>,
     metric_head_samples: Gauge,
 }
 
@@ -57,6 +59,8 @@ impl StorageGauges {
         sub.register("wal_fsyncs", "fsync calls of a WAL since start (one per group commit)", self.wal_fsyncs.clone());
         sub.register("wal_fsync_seconds", "Time spent in fsync by a WAL since start", self.wal_fsync_seconds.clone());
         sub.register("wal_max_batch_records", "Largest group commit of a WAL since start", self.wal_max_batch_records.clone());
+        sub.register("wal_rotations", "Log files a WAL rotated to since start", self.wal_rotations.clone());
+        sub.register("wal_recycled_rotations", "Rotations of a WAL into a recycled (checkpointed) file since start", self.wal_recycled_rotations.clone());
         sub.register("metric_head_samples", "Metric samples waiting in memory for the next segment flush", self.metric_head_samples.clone());
     }
 
@@ -67,6 +71,8 @@ impl StorageGauges {
         self.wal_fsyncs.get_or_create(&l).set(st.fsyncs as i64);
         self.wal_fsync_seconds.get_or_create(&l).set(st.fsync_nanos as f64 / 1e9);
         self.wal_max_batch_records.get_or_create(&l).set(st.max_batch_records as i64);
+        self.wal_rotations.get_or_create(&l).set(st.rotations as i64);
+        self.wal_recycled_rotations.get_or_create(&l).set(st.recycled as i64);
         self.metric_head_samples.set(metrics.store().head_samples() as i64);
     }
 }

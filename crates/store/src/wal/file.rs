@@ -15,12 +15,35 @@ pub fn wal_file_name(first_lsn: u64) -> String {
     format!("{first_lsn:020}.wal")
 }
 
-pub(super) fn parse_wal_file_name(name: &str) -> Option<u64> {
-    let digits = name.strip_suffix(".wal")?;
+/// File name of a spare: a checkpointed log file that once started at `first_lsn`, kept to be
+/// reused by a later rotation.
+pub fn spare_file_name(first_lsn: u64) -> String {
+    format!("{first_lsn:020}.spare")
+}
+
+fn parse_numbered_name(name: &str, suffix: &str) -> Option<u64> {
+    let digits = name.strip_suffix(suffix)?;
     if digits.len() != 20 || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     digits.parse().ok()
+}
+
+pub(super) fn parse_wal_file_name(name: &str) -> Option<u64> {
+    parse_numbered_name(name, ".wal")
+}
+
+/// The spares in `dir`, ascending.
+pub(super) fn list_spare_files(dir: &Path) -> Result<Vec<u64>> {
+    let mut spares = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if let Some(n) = entry.file_name().to_str().and_then(|n| parse_numbered_name(n, ".spare")) {
+            spares.push(n);
+        }
+    }
+    spares.sort_unstable();
+    Ok(spares)
 }
 
 pub(super) fn wal_header() -> [u8; WAL_HEADER_LEN] {
@@ -83,13 +106,16 @@ pub(super) fn list_wal_files(dir: &Path) -> Result<Vec<u64>> {
 }
 
 /// Replays one file into `entries`; returns `(next lsn after the file, valid length)`.
+/// `end` is the last LSN of a non-last file (where its successor starts) and `None` for the
+/// last file.
 pub(super) fn replay_file(
     dir: &Path,
     first: u64,
-    is_last: bool,
+    end: Option<u64>,
     sync: SyncMode,
     entries: &mut Vec<WalEntry>,
 ) -> Result<(u64, u64)> {
+    let is_last = end.is_none();
     let name = wal_file_name(first);
     let path = dir.join(&name);
     let data = std::fs::read(&path)?;
@@ -120,7 +146,18 @@ pub(super) fn replay_file(
     let mut pos = WAL_HEADER_LEN;
     let mut expected = first;
     while pos < data.len() {
+        if end.is_some_and(|end| expected > end) {
+            // Whatever follows is what a recycled file held before (see `WalOptions::recycle_files`).
+            break;
+        }
         match parse_frame(&data[pos..]) {
+            Ok((lsn, _, _)) if is_last && lsn < expected => {
+                // An intact record older than this file: a recycled file's old contents
+                // after the last record written since (a clean end, not damage).
+                tracing::debug!(file = %name, offset = pos, "wal ends before old records of a recycled file");
+                truncate_at(&path, pos, sync)?;
+                break;
+            }
             Ok((lsn, payload, frame_len)) => {
                 if lsn != expected {
                     return Err(StoreError::corruption(
@@ -143,11 +180,7 @@ pub(super) fn replay_file(
                     reason,
                     "wal torn tail, truncating at last good record"
                 );
-                let f = OpenOptions::new().write(true).open(&path)?;
-                f.set_len(pos as u64)?;
-                if sync == SyncMode::Fsync {
-                    f.sync_all()?;
-                }
+                truncate_at(&path, pos, sync)?;
                 break;
             }
             Err(reason) => {
@@ -159,6 +192,31 @@ pub(super) fn replay_file(
         }
     }
     Ok((expected, pos as u64))
+}
+
+/// Cuts the file at `pos` (durably in [`SyncMode::Fsync`]).
+fn truncate_at(path: &Path, pos: usize, sync: SyncMode) -> Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(pos as u64)?;
+    if sync == SyncMode::Fsync {
+        f.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Turns the spare that once started at `spare` into the log file starting at `first_lsn`:
+/// renamed, header rewritten, positioned after the header. Its old records stay behind the
+/// write position until they are overwritten; replay tells them apart by their older LSNs.
+pub(super) fn reuse_spare(dir: &Path, spare: u64, first_lsn: u64, sync: SyncMode) -> io::Result<File> {
+    let path = dir.join(wal_file_name(first_lsn));
+    std::fs::rename(dir.join(spare_file_name(spare)), &path)?;
+    let mut f = OpenOptions::new().write(true).open(&path)?;
+    f.write_all(&wal_header())?;
+    if sync == SyncMode::Fsync {
+        f.sync_data()?;
+        sync_dir(dir)?;
+    }
+    Ok(f)
 }
 
 pub(super) fn create_wal_file(dir: &Path, first_lsn: u64, sync: SyncMode) -> io::Result<File> {

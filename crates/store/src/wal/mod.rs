@@ -50,6 +50,12 @@ pub struct WalOptions {
     /// fsync. Zero (the default) never waits. Trades a little latency for fewer fsyncs and
     /// wake-ups under load, like PostgreSQL's `commit_delay`.
     pub commit_delay: std::time::Duration,
+    /// How many checkpointed files to keep as spares for later rotations instead of deleting
+    /// them. A rotation into a spare renames it and overwrites its old records in place:
+    /// `fdatasync` of a write into blocks a file already has is a data flush only, while
+    /// appending to a file also commits its new size and blocks (a filesystem journal commit)
+    /// on every sync. Each spare takes `max_file_bytes` of disk. 0 deletes checkpointed files.
+    pub recycle_files: usize,
 }
 
 impl Default for WalOptions {
@@ -58,6 +64,7 @@ impl Default for WalOptions {
             max_file_bytes: 64 << 20,
             sync: SyncMode::Fsync,
             commit_delay: std::time::Duration::ZERO,
+            recycle_files: 2,
         }
     }
 }
@@ -90,6 +97,8 @@ pub struct WalStats {
     pub max_batch_records: u64,
     /// Files created by rotation.
     pub rotations: u64,
+    /// Rotations that reused a spare (checkpointed) file instead of creating one.
+    pub recycled: u64,
     /// The highest LSN known to be written (and synced in [`SyncMode::Fsync`]).
     pub durable_lsn: u64,
 }
@@ -104,6 +113,7 @@ struct Counters {
     fsync_nanos: AtomicU64,
     max_batch_records: AtomicU64,
     rotations: AtomicU64,
+    recycled: AtomicU64,
     durable_lsn: AtomicU64,
 }
 
@@ -150,6 +160,10 @@ struct Shared {
     wake: Condvar,
     /// First LSN of every retained file, ascending; the last one is being written.
     files: Mutex<Vec<u64>>,
+    /// Spare files (checkpointed, kept for reuse), by the first LSN they once held.
+    spares: Mutex<Vec<u64>>,
+    /// How many spares to keep.
+    recycle_files: usize,
     counters: Counters,
 }
 
@@ -172,8 +186,8 @@ impl std::fmt::Debug for Wal {
 mod file;
 mod writer;
 
-pub use file::wal_file_name;
-use file::{create_wal_file, list_wal_files, replay_file, sync_dir};
+pub use file::{spare_file_name, wal_file_name};
+use file::{create_wal_file, list_spare_files, list_wal_files, replay_file, sync_dir};
 use writer::Writer;
 
 /// Takes the directory's `flock`. A child process forked by this process holds a copy of the
@@ -229,8 +243,10 @@ impl Wal {
                     ));
                 }
             }
-            let is_last = i + 1 == firsts.len();
-            let (next, len) = replay_file(dir, first, is_last, opts.sync, &mut entries)?;
+            // A non-last file ends where its successor starts; bytes after that are old
+            // records of a recycled file.
+            let end = firsts.get(i + 1).map(|next| next - 1);
+            let (next, len) = replay_file(dir, first, end, opts.sync, &mut entries)?;
             next_lsn = Some(next);
             last_len = len;
         }
@@ -257,11 +273,19 @@ impl Wal {
             "wal opened"
         );
 
+        let mut spares = list_spare_files(dir)?;
+        while spares.len() > opts.recycle_files {
+            if let Some(extra) = spares.pop() {
+                std::fs::remove_file(dir.join(spare_file_name(extra)))?;
+            }
+        }
         let shared = Arc::new(Shared {
             dir: dir.to_path_buf(),
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
             files: Mutex::new(files),
+            spares: Mutex::new(spares),
+            recycle_files: opts.recycle_files,
             counters: Counters::default(),
         });
         shared
@@ -345,8 +369,10 @@ impl Wal {
         Ok(())
     }
 
-    /// Deletes every WAL file all of whose records have `lsn <= upto_lsn`, never the file
-    /// currently written. Returns how many files were removed.
+    /// Removes from the log every WAL file all of whose records have `lsn <= upto_lsn`,
+    /// never the file currently written: up to [`WalOptions::recycle_files`] of them are kept
+    /// as spares for later rotations (renamed to `*.spare`), the rest deleted. Returns how many
+    /// files left the log.
     pub fn checkpoint(&self, upto_lsn: u64) -> Result<usize> {
         let mut files = self.shared.files.lock();
         let mut removed = 0;
@@ -356,7 +382,15 @@ impl Wal {
                 break;
             }
             let path = self.shared.dir.join(wal_file_name(files[0]));
-            match std::fs::remove_file(&path) {
+            let mut spares = self.shared.spares.lock();
+            let outcome = if spares.len() < self.shared.recycle_files {
+                std::fs::rename(&path, self.shared.dir.join(spare_file_name(files[0])))
+                    .map(|()| spares.push(files[0]))
+            } else {
+                std::fs::remove_file(&path)
+            };
+            drop(spares);
+            match outcome {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
                 Err(e) => return Err(e.into()),
@@ -398,6 +432,7 @@ impl Wal {
             fsync_nanos: c.fsync_nanos.load(Ordering::Relaxed),
             max_batch_records: c.max_batch_records.load(Ordering::Relaxed),
             rotations: c.rotations.load(Ordering::Relaxed),
+            recycled: c.recycled.load(Ordering::Relaxed),
             durable_lsn: c.durable_lsn.load(Ordering::Acquire),
         }
     }

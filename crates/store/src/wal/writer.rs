@@ -1,6 +1,6 @@
 //! The group-commit writer thread.
 
-use super::file::{create_wal_file, encode_frame};
+use super::file::{create_wal_file, encode_frame, reuse_spare};
 use super::{Request, Shared, SyncMode, WalOptions, WAL_HEADER_LEN};
 use crate::error::StoreError;
 use std::fs::File;
@@ -46,9 +46,23 @@ impl Writer {
             self.last_group = batch.len();
             self.process(batch);
         }
-        // In Fsync mode every acknowledged batch is already synced.
-        if self.failed.is_none() && self.opts.sync == SyncMode::NoSync {
-            if let Err(e) = self.file.sync_data() {
+        if self.failed.is_none() {
+            // A recycled file still holds old records behind the last one written: cut them
+            // off, so that a clean restart finds the file ending at its last record.
+            let physical = self.file.metadata().map(|m| m.len()).unwrap_or(self.file_len);
+            if physical > self.file_len {
+                if let Err(e) = self.file.set_len(self.file_len) {
+                    tracing::warn!(error = %e, "could not cut a recycled wal file at its last record");
+                }
+            }
+            // In Fsync mode every acknowledged batch is already synced (only the length of
+            // the file may have changed just now).
+            let synced = match self.opts.sync {
+                SyncMode::NoSync => self.file.sync_data(),
+                SyncMode::Fsync if physical > self.file_len => self.file.sync_all(),
+                SyncMode::Fsync => Ok(()),
+            };
+            if let Err(e) = synced {
                 tracing::error!(error = %e, "wal final sync failed");
             }
         }
@@ -159,7 +173,15 @@ impl Writer {
         // The finished file must be durable before records land in its successor, so that
         // only the last file can ever have a torn tail.
         self.sync()?;
-        let file = create_wal_file(&self.shared.dir, self.next_lsn, self.opts.sync)?;
+        let spare = self.shared.spares.lock().pop();
+        let file = match spare {
+            Some(spare) => {
+                let f = reuse_spare(&self.shared.dir, spare, self.next_lsn, self.opts.sync)?;
+                self.shared.counters.recycled.fetch_add(1, Ordering::Relaxed);
+                f
+            }
+            None => create_wal_file(&self.shared.dir, self.next_lsn, self.opts.sync)?,
+        };
         self.file = file;
         self.file_len = WAL_HEADER_LEN as u64;
         self.file_records = 0;

@@ -434,3 +434,101 @@ async fn on_durable_steps_run_in_lsn_order_before_the_lsn_is_visible() {
     lsns.sort_unstable();
     assert_eq!(lsns, seen.iter().map(|s| s.0).collect::<Vec<_>>());
 }
+
+/// Copies the WAL files (not the lock) of `from` into a new directory: what a crash at this
+/// moment would leave on disk, since every acknowledged append is already written.
+fn snapshot(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let name = e.file_name().into_string().unwrap();
+        if name.ends_with(".wal") || name.ends_with(".spare") {
+            std::fs::copy(e.path(), to.path().join(&name)).unwrap();
+        }
+    }
+    to
+}
+
+/// Payloads of one size: a recycled file's old records then start exactly where the new ones
+/// end, intact and with older LSNs.
+fn fixed_payload(i: u64) -> Vec<u8> {
+    format!("fixed-{i:08}").into_bytes()
+}
+
+#[test]
+fn checkpointed_files_are_recycled_and_their_old_records_never_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { recycle_files: 2, ..opts(256) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    for i in 1..=30 {
+        assert_eq!(wal.append_blocking(vec![fixed_payload(i)]).unwrap(), i);
+    }
+    let before = wal.files();
+    assert!(before.len() >= 4, "small files rotate: {before:?}");
+    let removed = wal.checkpoint(*before.last().unwrap() - 1).unwrap();
+    assert_eq!(removed, before.len() - 1);
+    let spares: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".spare"))
+        .collect();
+    assert_eq!(spares.len(), 2, "two kept as spares, the rest deleted: {spares:?}");
+
+    // The next two rotations reuse the spares; their old records stay behind the new ones.
+    let mut next = 31;
+    while wal.stats().recycled < 2 {
+        assert_eq!(wal.append_blocking(vec![fixed_payload(next)]).unwrap(), next);
+        next += 1;
+    }
+    for _ in 0..2 {
+        assert_eq!(wal.append_blocking(vec![fixed_payload(next)]).unwrap(), next);
+        next += 1;
+    }
+    let newest = next - 1;
+    let firsts = wal.files();
+    let last = *firsts.last().unwrap();
+    for f in &firsts[1..] {
+        let len = std::fs::metadata(dir.path().join(wal_file_name(*f))).unwrap().len();
+        assert!(len >= 256, "a recycled file keeps its old length: {len}");
+    }
+
+    // A crash now: replay returns exactly the log's records, none of the old ones behind
+    // them (in the recycled file before the last one, and in the last one).
+    let crashed = snapshot(dir.path());
+    let (reopened, entries) = Wal::open(crashed.path(), o).unwrap();
+    assert_eq!(lsns(&entries), (firsts[0]..=newest).collect::<Vec<_>>());
+    for e in &entries {
+        assert_eq!(e.payload, fixed_payload(e.lsn));
+    }
+    assert_eq!(reopened.append_blocking(vec![fixed_payload(next)]).unwrap(), next);
+    reopened.close();
+    let (_, entries) = Wal::open(crashed.path(), o).unwrap();
+    assert_eq!(lsns(&entries), (firsts[0]..=next).collect::<Vec<_>>());
+
+    // A clean close cuts the recycled file being written at its last record.
+    wal.close();
+    let bytes = std::fs::read(dir.path().join(wal_file_name(last))).unwrap();
+    let records: usize = (last..=newest).map(|i| 16 + fixed_payload(i).len()).sum();
+    assert_eq!(bytes.len(), WAL_HEADER_LEN + records);
+    let (_, entries) = Wal::open(dir.path(), o).unwrap();
+    assert_eq!(lsns(&entries), (firsts[0]..=newest).collect::<Vec<_>>());
+}
+
+#[test]
+fn recycle_files_zero_deletes_checkpointed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { recycle_files: 0, ..opts(256) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    for i in 1..=30 {
+        wal.append_blocking(vec![payload(i)]).unwrap();
+    }
+    wal.checkpoint(u64::MAX).unwrap();
+    for i in 31..=60 {
+        wal.append_blocking(vec![payload(i)]).unwrap();
+    }
+    assert_eq!(wal.stats().recycled, 0);
+    assert!(wal_files(dir.path()).len() >= 2);
+    assert!(std::fs::read_dir(dir.path())
+        .unwrap()
+        .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".spare")));
+}
