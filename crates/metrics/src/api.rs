@@ -1,7 +1,7 @@
 //! Wire shapes of the CloudWatch metrics operations, named and ordered as in the AWS model
 //! (member order is the XML order of Query responses).
 
-use crate::model::{Dimension, Unit};
+use crate::model::{Dimension, Name, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use watchtrail_core::Timestamp;
@@ -25,7 +25,7 @@ pub struct StatisticSet {
 #[serde(rename_all = "PascalCase")]
 pub struct MetricDatum {
     /// MetricName (required).
-    pub metric_name: String,
+    pub metric_name: Name,
     /// Dimensions.
     #[serde(default)]
     pub dimensions: Vec<Dimension>,
@@ -59,7 +59,7 @@ pub struct EntityMetricData {
 #[serde(rename_all = "PascalCase")]
 pub struct PutMetricDataInput {
     /// Namespace (required).
-    pub namespace: String,
+    pub namespace: Name,
     /// MetricData.
     pub metric_data: Option<Vec<MetricDatum>>,
     /// EntityMetricData.

@@ -3,14 +3,18 @@
 use serde::{Deserialize, Serialize};
 use watchtrail_core::Timestamp;
 
+/// A name or value of the metric model. Names, dimension names and most dimension values are
+/// short: up to 24 bytes live inline, so decoding and copying them allocates nothing.
+pub type Name = compact_str::CompactString;
+
 /// A dimension name/value pair.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Dimension {
     /// Name.
-    pub name: String,
+    pub name: Name,
     /// Value.
-    pub value: String,
+    pub value: Name,
 }
 
 /// The identity of a metric: namespace, name and the exact set of dimensions (sorted by name).
@@ -18,18 +22,18 @@ pub struct Dimension {
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct MetricKey {
     /// Namespace.
-    pub namespace: String,
+    pub namespace: Name,
     /// Metric name.
-    pub name: String,
+    pub name: Name,
     /// Dimensions sorted by name.
     pub dimensions: Vec<Dimension>,
 }
 
 impl MetricKey {
     /// Builds a key, sorting the dimensions into canonical order.
-    pub fn new(namespace: String, name: String, mut dimensions: Vec<Dimension>) -> Self {
+    pub fn new(namespace: impl Into<Name>, name: impl Into<Name>, mut dimensions: Vec<Dimension>) -> Self {
         dimensions.sort();
-        MetricKey { namespace, name, dimensions }
+        MetricKey { namespace: namespace.into(), name: name.into(), dimensions }
     }
 }
 

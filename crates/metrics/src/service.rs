@@ -216,7 +216,7 @@ impl MetricsService {
         };
         let metrics = metrics
             .into_iter()
-            .map(|k| Metric { namespace: k.namespace, metric_name: k.name, dimensions: k.dimensions })
+            .map(|k| Metric { namespace: k.namespace.into(), metric_name: k.name.into(), dimensions: k.dimensions })
             .collect();
         Ok(ListMetricsOutput { metrics, next_token, owning_accounts })
     }

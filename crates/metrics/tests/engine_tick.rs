@@ -10,7 +10,7 @@ use watchtrail_metrics::{MetricStore, MetricStoreOptions};
 const T0: i64 = 1_767_225_600_000; // 2026-01-01T00:00:00Z
 
 fn key(name: &str) -> SeriesKey {
-    SeriesKey { metric: MetricKey::new("NS".into(), name.into(), vec![]), unit: Unit::Count }
+    SeriesKey { metric: MetricKey::new("NS", name, vec![]), unit: Unit::Count }
 }
 
 fn sample(ts: i64, v: f64) -> Sample {
