@@ -86,6 +86,32 @@ impl Rng {
     }
 }
 
+/// Takes one complete line of the child's output into the tallies; true for an ACK. A line cut
+/// short by the kill (no newline) is ignored: the child never finished announcing it.
+fn read_child_line(line: &str, acked: &mut BTreeMap<u64, String>, checkpointed: &mut u64, recycled: &mut u64) -> bool {
+    let Some(line) = line.strip_suffix('\n') else {
+        return false;
+    };
+    if let Some(upto) = line.strip_prefix("CKPT ") {
+        *checkpointed = (*checkpointed).max(upto.parse().unwrap());
+        return false;
+    }
+    if let Some(n) = line.strip_prefix("RECYCLED ") {
+        *recycled = (*recycled).max(n.parse().unwrap());
+        return false;
+    }
+    let Some(rest) = line.strip_prefix("ACK ") else {
+        return false;
+    };
+    let (lsn, payload) = rest.split_once(' ').unwrap();
+    let lsn: u64 = lsn.parse().unwrap();
+    assert!(
+        acked.insert(lsn, payload.to_string()).is_none(),
+        "lsn {lsn} acknowledged twice"
+    );
+    true
+}
+
 #[test]
 fn sigkill_never_loses_acknowledged_appends() {
     let dir = tempfile::tempdir().unwrap();
@@ -124,35 +150,28 @@ fn sigkill_never_loses_acknowledged_appends() {
         let mut seen = 0;
         // Keep the pipe open until the child is dead, so it is killed mid-append rather than
         // failing on a closed stdout.
-        let mut lines = BufReader::new(stdout).lines();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            if let Some(upto) = line.strip_prefix("CKPT ") {
-                checkpointed = checkpointed.max(upto.parse().unwrap());
-                continue;
-            }
-            if let Some(n) = line.strip_prefix("RECYCLED ") {
-                let n: u64 = n.parse().unwrap();
-                recycled_rotations = recycled_rotations.max(n);
-                continue;
-            }
-            let Some(rest) = line.strip_prefix("ACK ") else {
-                continue;
-            };
-            let (lsn, payload) = rest.split_once(' ').unwrap();
-            let lsn: u64 = lsn.parse().unwrap();
-            assert!(
-                acked.insert(lsn, payload.to_string()).is_none(),
-                "lsn {lsn} acknowledged twice"
-            );
-            seen += 1;
-            if seen >= target {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while seen < target {
+            line.clear();
+            if reader.read_line(&mut line).unwrap() == 0 {
                 break;
+            }
+            if read_child_line(&line, &mut acked, &mut checkpointed, &mut recycled_rotations) {
+                seen += 1;
             }
         }
         child.kill().unwrap(); // SIGKILL
         let status = child.wait().unwrap();
-        drop(lines);
+        // What the child wrote before it died: later acknowledgments, and checkpoints it
+        // announced (and may have done) after the lines read above.
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).unwrap() == 0 {
+                break;
+            }
+            read_child_line(&line, &mut acked, &mut checkpointed, &mut recycled_rotations);
+        }
         assert!(
             seen >= target,
             "cycle {cycle}: child exited early ({status}) after {seen} acks"
