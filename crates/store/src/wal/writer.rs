@@ -84,18 +84,14 @@ impl Writer {
         if self.failed.is_none() {
             match self.commit(&batch) {
                 Ok(lasts) => {
-                    let mut done = Vec::with_capacity(batch.len());
                     for (req, last) in batch.into_iter().zip(lasts) {
                         if let Some(step) = req.on_durable {
                             run_step(step, last);
                         }
-                        done.push((req.done, last));
-                    }
-                    if let Some(&(_, last)) = done.last() {
+                        // Published and woken one by one, in LSN order: a caller resumes as
+                        // soon as its own step has run, while the writer runs the next ones.
                         self.shared.counters.durable_lsn.store(last, Ordering::Release);
-                    }
-                    for (d, last) in done {
-                        d.complete(Ok(last));
+                        req.done.complete(Ok(last));
                     }
                     return;
                 }
