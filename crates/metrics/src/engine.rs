@@ -309,39 +309,38 @@ impl MetricStore {
         let _view = self.view.write().await;
         // Every record up to the durable LSN is in the head already.
         let watermark = self.log.durable_lsn();
-        let mut work = self.head.0.lock().take_flushable(watermark);
+        let taken = self.head.0.lock().take_flushable(watermark);
+        // From here on, whatever has not reached a segment goes back into the head, even if
+        // this future is dropped at one of its awaits.
+        let work = TakenWork { head: self.head.clone(), parts: taken };
         let mut report = FlushReport::default();
         let mut failure = None;
-        for (i, part) in work.iter_mut().enumerate() {
+        for part in &work.parts {
             match self.flush_partition(part, watermark).await {
                 Ok((samples, segments)) => {
                     report.samples += samples;
                     report.segments += segments;
-                    let mut flushed = std::mem::take(&mut part.series);
+                    let mut flushed = std::mem::take(&mut *part.series.lock());
                     // Emptied outside the head lock (dropping samples is a pass over them).
                     flushed.iter_mut().for_each(|t| t.samples.clear());
                     self.head.0.lock().recycle(flushed, &part.key);
                 }
                 Err(e) => {
-                    failure = Some((i, e));
+                    failure = Some(e);
                     break;
                 }
             }
         }
+        let restored = work.restore();
         let mut h = self.head.0.lock();
-        if let Some((failed, _)) = &failure {
-            // What is not in a segment goes back into the head, for the next flush. The
-            // lowest unflushed LSN keeps its old, lower value: the log keeps every record
-            // a restored sample came from.
-            for part in work.drain(*failed..) {
-                h.restore(part);
-            }
-        } else {
+        if restored == 0 {
             h.min_unflushed_lsn = h.min_lsn();
         }
+        // (Otherwise the lowest unflushed LSN keeps its old, lower value: the log keeps every
+        // record a restored sample came from.)
         h.oldest_unflushed = if h.samples > 0 { Some(self.clock.now()) } else { None };
         drop(h);
-        if let Some((_, e)) = failure {
+        if let Some(e) = failure {
             return Err(e);
         }
         report.wal_files_removed = self.log.checkpoint().map_err(internal)?;
@@ -352,19 +351,15 @@ impl MetricStore {
     /// Writes one partition's taken samples: the series index first (after a crash between
     /// the two writes, the WAL replay restores the data and the index already names its
     /// series), then the data. Returns `(samples, segments)` written.
-    async fn flush_partition(&self, part: &mut TakenPartition, watermark: u64) -> Result<(usize, usize)> {
-        let series = std::mem::take(&mut part.series);
-        let (series, encoded) = tokio::task::spawn_blocking(move || {
-            let mut series = series;
-            // The samples must come back even if encoding panics: they are in no segment yet.
-            let encoded = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series)))
-                .unwrap_or_else(|_| Err(MetricsError::Internal("encoding a flush panicked".into())));
-            (series, encoded)
+    async fn flush_partition(&self, part: &TakenPartition, watermark: u64) -> Result<(usize, usize)> {
+        let series = part.series.clone();
+        let (data, index) = tokio::task::spawn_blocking(move || {
+            // A panic must not lose the samples: they stay in `series` for the restore.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series.lock())))
+                .unwrap_or_else(|_| Err(MetricsError::Internal("encoding a flush panicked".into())))
         })
         .await
-        .map_err(internal)?;
-        part.series = series;
-        let (data, index) = encoded?;
+        .map_err(internal)??;
         let mut segments = 0;
         if !index.is_empty() {
             self.segments.write(&index_stream(&part.key), index, watermark).await.map_err(internal)?;
@@ -419,10 +414,41 @@ struct TakenSeries {
     samples: Vec<(u64, Sample)>,
 }
 
-/// The taken series of one partition.
+/// The taken series of one partition (shared with the blocking task that encodes them).
 struct TakenPartition {
     key: PartitionKey,
-    series: Vec<TakenSeries>,
+    series: Arc<Mutex<Vec<TakenSeries>>>,
+}
+
+/// The samples one flush took out of the head. Whatever is still here when it is dropped —
+/// after a failed segment write, or when the flush future is cancelled — goes back into the
+/// head, so that no acknowledged sample is ever missing from both head and segments.
+struct TakenWork {
+    head: Arc<SharedHead>,
+    parts: Vec<TakenPartition>,
+}
+
+impl TakenWork {
+    /// Puts back every sample not yet handed over; returns how many.
+    fn restore(&self) -> usize {
+        let mut restored = 0;
+        for part in &self.parts {
+            // Waits for an encoder still running on a blocking thread (a cancelled flush).
+            let series = std::mem::take(&mut *part.series.lock());
+            if series.is_empty() {
+                continue;
+            }
+            restored += series.iter().map(|t| t.samples.len()).sum::<usize>();
+            self.head.0.lock().restore(part.key.clone(), series);
+        }
+        restored
+    }
+}
+
+impl Drop for TakenWork {
+    fn drop(&mut self) {
+        self.restore();
+    }
 }
 
 /// Encodes a partition's taken series as segment input: the data records (series in key
@@ -496,7 +522,7 @@ impl Head {
                 series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, samples });
             }
             if !series.is_empty() {
-                work.push(TakenPartition { key: pkey.clone(), series });
+                work.push(TakenPartition { key: pkey.clone(), series: Arc::new(Mutex::new(series)) });
             }
         }
         self.samples -= taken_samples.min(self.samples);
@@ -505,9 +531,9 @@ impl Head {
 
     /// Puts back samples taken by [`Head::take_flushable`] that did not reach a segment, in
     /// front of anything that arrived since (keeping the LSN order).
-    fn restore(&mut self, part: TakenPartition) {
-        let p = self.partitions.entry(part.key).or_default();
-        for mut taken in part.series {
+    fn restore(&mut self, pkey: PartitionKey, series: Vec<TakenSeries>) {
+        let p = self.partitions.entry(pkey).or_default();
+        for mut taken in series {
             taken.samples.sort_by_key(|(lsn, _)| *lsn);
             let st = p.series.entry(taken.key).or_default();
             self.samples += taken.samples.len();

@@ -163,3 +163,32 @@ async fn a_failed_flush_keeps_every_sample_in_the_head_and_in_the_log() {
     assert_eq!(store.head_samples(), 0, "everything is in segments");
     assert_eq!((sum(&store, "a").await, sum(&store, "b").await, sum(&store, "c").await), (23.0, 8.0, 96.0));
 }
+
+#[tokio::test]
+async fn a_cancelled_flush_puts_its_samples_back() {
+    use futures::FutureExt;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let mut o = opts();
+    o.wal.max_file_bytes = 64;
+    let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
+    for i in 0..20 {
+        store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0 + i * 60_000, 1.0)), (key("b"), sample(T0, 2.0))]).await.unwrap();
+    }
+    // Polled once, then dropped: cancelled at its first await (encoding or writing), with the
+    // samples already taken out of the head.
+    assert!(store.flush().now_or_never().is_none(), "a flush cannot finish in one poll");
+    assert_eq!(store.head_samples(), 40, "every taken sample went back");
+    assert_eq!((sum(&store, "a").await, sum(&store, "b").await), (20.0, 40.0));
+    // Another consumer checkpoints the shared log: nothing the head still needs may go.
+    store.log().checkpoint().unwrap();
+    store.close();
+
+    let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
+    assert_eq!((sum(&store, "a").await, sum(&store, "b").await), (20.0, 40.0));
+    assert_eq!(store.flush().await.unwrap().samples, 40);
+    store.close();
+    let store = MetricStore::open(dir.path(), clock, o).await.unwrap();
+    assert_eq!(store.head_samples(), 0);
+    assert_eq!((sum(&store, "a").await, sum(&store, "b").await), (20.0, 40.0), "written once");
+}

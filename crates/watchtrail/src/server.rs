@@ -87,6 +87,8 @@ pub struct Server {
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     jobs: Option<tokio::task::JoinHandle<()>>,
+    /// Tells the background jobs to stop after their current step.
+    jobs_stop: Arc<tokio::sync::Notify>,
 }
 
 impl Server {
@@ -169,14 +171,20 @@ impl Server {
                 tracing::error!(error = %e, "http server failed");
             }
         });
+        let jobs_stop = Arc::new(tokio::sync::Notify::new());
         let jobs = if cfg.background_jobs {
             let m = metrics.clone();
             let j = journal.clone();
             let clock = cfg.clock.clone();
+            let stop = jobs_stop.clone();
             Some(tokio::spawn(async move {
                 let mut every = tokio::time::interval(std::time::Duration::from_secs(1));
                 loop {
-                    every.tick().await;
+                    // Stopped only between steps, never in the middle of a flush.
+                    tokio::select! {
+                        _ = every.tick() => {}
+                        _ = stop.notified() => break,
+                    }
                     if let Err(e) = m.store().tick(clock.now()).await {
                         tracing::error!(error = %e, "metric store maintenance failed");
                     }
@@ -193,7 +201,7 @@ impl Server {
             println!("watchtrail listening on http://{addr}");
         }
         tracing::info!(%addr, %account, auth = cfg.auth, data_dir = %cfg.data_dir.display(), "watchtrail serving");
-        Ok(Server { addr, account, root_keys, journal, metrics, shutdown: Some(tx), task: Some(task), jobs })
+        Ok(Server { addr, account, root_keys, journal, metrics, shutdown: Some(tx), task: Some(task), jobs, jobs_stop })
     }
 
     /// The bound address.
@@ -234,7 +242,8 @@ impl Server {
 
     async fn stop_serving(&mut self) {
         if let Some(j) = self.jobs.take() {
-            j.abort();
+            // `notify_one` keeps the permit if the loop is mid-step, so it stops right after.
+            self.jobs_stop.notify_one();
             let _ = j.await;
         }
         if let Some(tx) = self.shutdown.take() {
