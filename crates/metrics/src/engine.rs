@@ -304,6 +304,11 @@ impl MetricStore {
     /// The head lock is held only to take the samples out (moving vectors, no encoding), so
     /// the log's writer thread, which applies new commits to the head, is never held up by
     /// a flush. Readers wait on the view lock until the samples are in a segment.
+    ///
+    /// Cancellation: if the future is dropped, samples not yet in a segment go back into the
+    /// head (never lost). A drop while a segment write is finishing can put back samples that
+    /// did reach it, which a later flush then writes again; the server therefore never cancels
+    /// a flush (its background jobs stop between steps).
     pub async fn flush(&self) -> Result<FlushReport> {
         let _one = self.flushing.lock().await;
         let _view = self.view.write().await;
