@@ -210,20 +210,20 @@ fn truncate_at(path: &Path, pos: usize, sync: SyncMode) -> Result<()> {
 pub(super) fn reuse_spare(dir: &Path, spare: u64, first_lsn: u64, sync: SyncMode) -> io::Result<File> {
     let path = dir.join(wal_file_name(first_lsn));
     std::fs::rename(dir.join(spare_file_name(spare)), &path)?;
-    let mut f = OpenOptions::new().write(true).open(&path)?;
-    f.write_all(&wal_header())?;
-    if sync == SyncMode::Fsync {
-        f.sync_data()?;
-        sync_dir(dir)?;
-    }
-    Ok(f)
+    start_file(dir, OpenOptions::new().write(true).open(&path)?, sync)
 }
 
 pub(super) fn create_wal_file(dir: &Path, first_lsn: u64, sync: SyncMode) -> io::Result<File> {
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(dir.join(wal_file_name(first_lsn)))?;
+    start_file(dir, f, sync)
+}
+
+/// Writes the header at the start of a file just named into the log and makes the file and
+/// its name durable (in [`SyncMode::Fsync`]); the file is left positioned after the header.
+fn start_file(dir: &Path, mut f: File, sync: SyncMode) -> io::Result<File> {
     f.write_all(&wal_header())?;
     if sync == SyncMode::Fsync {
         f.sync_data()?;
