@@ -27,6 +27,14 @@ fn opts() -> MetricStoreOptions {
     }
 }
 
+/// [`opts`] with tiny log files: each record rotates the log, so a checkpoint deletes exactly
+/// the records the store reports as persisted (and would delete those of lost samples).
+fn tiny_log_opts() -> MetricStoreOptions {
+    let mut o = opts();
+    o.wal.max_file_bytes = 64;
+    o
+}
+
 async fn sum(store: &MetricStore, name: &str) -> f64 {
     let s = store.samples("123456789012", "us-east-1", &key(name), Timestamp(0), Timestamp(i64::MAX / 4)).await.unwrap();
     s.iter()
@@ -114,9 +122,7 @@ fn data_stream_dir(root: &std::path::Path) -> std::path::PathBuf {
 async fn a_failed_flush_keeps_every_sample_in_the_head_and_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    // Tiny log files, so that a checkpoint would delete the records of lost samples.
-    let mut o = opts();
-    o.wal.max_file_bytes = 64;
+    let o = tiny_log_opts();
     let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
     // Out of time order within a series, and one series in two calls at the same time.
     store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0 + 120_000, 1.0)), (key("a"), sample(T0, 2.0))]).await.unwrap();
@@ -169,8 +175,7 @@ async fn a_cancelled_flush_puts_its_samples_back() {
     use futures::FutureExt;
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    let mut o = opts();
-    o.wal.max_file_bytes = 64;
+    let o = tiny_log_opts();
     let store = MetricStore::open(dir.path(), clock.clone(), o.clone()).await.unwrap();
     for i in 0..20 {
         store.ingest("123456789012", "us-east-1", vec![(key("a"), sample(T0 + i * 60_000, 1.0)), (key("b"), sample(T0, 2.0))]).await.unwrap();
