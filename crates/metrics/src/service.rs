@@ -387,16 +387,16 @@ fn datapoint(ts: Timestamp, agg: &Aggregate, stats: &[crate::api::Statistic], un
 }
 
 fn matches_filters(key: &MetricKey, input: &ListMetricsInput) -> bool {
-    if input.namespace.as_ref().is_some_and(|n| n != &key.namespace) {
+    if input.namespace.as_ref().is_some_and(|n| n != key.namespace) {
         return false;
     }
-    if input.metric_name.as_ref().is_some_and(|n| n != &key.name) {
+    if input.metric_name.as_ref().is_some_and(|n| n != key.name) {
         return false;
     }
     input.dimensions.iter().all(|f| {
         key.dimensions
             .iter()
-            .any(|d: &Dimension| d.name == f.name && f.value.as_ref().is_none_or(|v| v == &d.value))
+            .any(|d: &Dimension| d.name == f.name && f.value.as_ref().is_none_or(|v| v == d.value))
     })
 }
 
