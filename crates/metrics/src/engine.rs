@@ -386,7 +386,8 @@ impl MetricStore {
             for s in [stream, index_stream(&pkey)] {
                 let level0 = self.segments.segments(&s).await.map_err(internal)?.iter().filter(|m| m.level == 0).count();
                 if level0 >= self.opts.compact_after_segments {
-                    let _view = self.view.write().await;
+                    // No view lock: a reader sees the inputs or the output (one catalog swap),
+                    // and a scan that loses an input blob lists the segments again.
                     self.segments.compact(&s, Default::default()).await.map_err(internal)?;
                 }
             }

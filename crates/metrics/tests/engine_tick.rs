@@ -197,3 +197,47 @@ async fn a_cancelled_flush_puts_its_samples_back() {
     assert_eq!(store.head_samples(), 0);
     assert_eq!((sum(&store, "a").await, sum(&store, "b").await), (20.0, 40.0), "written once");
 }
+
+/// Compaction runs without the store's view lock (so a long merge never stalls readers):
+/// reads racing it on another thread still see every sample exactly once — the inputs or the
+/// output, never both or neither.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_racing_a_compaction_see_every_sample_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let store = Arc::new(MetricStore::open(dir.path(), clock.clone(), opts()).await.unwrap());
+    // Three flushed segments, each with 10 samples of each of 3,000 series: the next tick
+    // compacts them, while reads of one small series are cheap enough to run many times over.
+    for seg in 0..3i64 {
+        let batch: Vec<_> = (0..3_000)
+            .flat_map(|s| (0..10i64).map(move |i| (key(&format!("s{s}")), sample(T0 + (seg * 10 + i) * 60_000, 1.0))))
+            .collect();
+        store.ingest("123456789012", "us-east-1", batch).await.unwrap();
+        store.flush().await.unwrap();
+    }
+    let segment_files = || std::fs::read_dir(data_stream_dir(dir.path())).unwrap().count();
+    assert_eq!(segment_files(), 3);
+
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (store, done) = (store.clone(), done.clone());
+        tokio::spawn(async move {
+            let mut reads = 0u32;
+            // At least one read after the compaction finished, however fast it was.
+            loop {
+                let finished = done.load(std::sync::atomic::Ordering::Acquire);
+                let series = format!("s{}", reads % 3_000);
+                assert_eq!(sum(&store, &series).await, 30.0, "read {reads} ({series}) saw a sample twice or not at all");
+                reads += 1;
+                if finished {
+                    return reads;
+                }
+            }
+        })
+    };
+    store.tick(clock.now()).await.unwrap();
+    done.store(true, std::sync::atomic::Ordering::Release);
+    assert!(reader.await.unwrap() >= 1);
+    assert_eq!(segment_files(), 1, "the three segments were compacted into one");
+    assert_eq!(sum(&store, "s0").await, 30.0);
+}

@@ -29,7 +29,11 @@ fn mix(mut z: u64) -> u64 {
 
 /// The bit positions probed for `key` in a filter of `m` bits (double hashing).
 fn probes(key: &[u8], k: u32, m: u64) -> impl Iterator<Item = u64> {
-    let h1 = key_hash(key);
+    probes_of_hash(key_hash(key), k, m)
+}
+
+/// [`probes`] for a key whose [`key_hash`] is `h1`.
+fn probes_of_hash(h1: u64, k: u32, m: u64) -> impl Iterator<Item = u64> {
     let h2 = mix(h1 ^ 0x9e37_79b9_7f4a_7c15) | 1;
     (0..u64::from(k)).map(move |i| h1.wrapping_add(i.wrapping_mul(h2)) % m)
 }
@@ -60,12 +64,19 @@ impl Bloom {
     }
 
     /// Adds a key.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: &[u8]) {
+        self.insert_hash(key_hash(key));
+    }
+
+    /// Adds the key whose [`key_hash`] is `hash` (for writers that learn the number of keys,
+    /// and so the filter's size, only after seeing them all).
+    pub(crate) fn insert_hash(&mut self, hash: u64) {
         let m = self.bits.len() as u64 * 8;
         if m == 0 || self.k == 0 {
             return;
         }
-        for bit in probes(key, self.k, m) {
+        for bit in probes_of_hash(hash, self.k, m) {
             self.bits[(bit / 8) as usize] |= 1 << (bit % 8);
         }
     }

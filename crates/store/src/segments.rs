@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
+use crate::segment::{merge_segments, KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -22,6 +22,8 @@ enum SegmentInput {
     Unsorted(Vec<Record>),
     /// Records already in segment order.
     Sorted(SortedRecords),
+    /// Every record of these segments, merged in this order (see [`merge_segments`]).
+    Merge(Vec<Arc<SegmentReader>>),
 }
 
 impl SegmentInput {
@@ -29,6 +31,7 @@ impl SegmentInput {
         match self {
             SegmentInput::Unsorted(r) => r.is_empty(),
             SegmentInput::Sorted(r) => r.is_empty(),
+            SegmentInput::Merge(r) => r.iter().all(|s| s.record_count() == 0),
         }
     }
 }
@@ -234,6 +237,12 @@ impl SegmentStore {
                 let (count, bytes) = match records {
                     SegmentInput::Unsorted(r) => (r.len(), builder.build(r)?),
                     SegmentInput::Sorted(r) => (r.len(), builder.build_sorted(&r)?),
+                    SegmentInput::Merge(inputs) => {
+                        let refs: Vec<&SegmentReader> = inputs.iter().map(|r| r.as_ref()).collect();
+                        let mut enc = builder.encoder(refs.iter().map(|r| r.byte_len()).sum())?;
+                        let count = merge_segments(&refs, |r| enc.push(r))?;
+                        (count as usize, enc.finish()?)
+                    }
                 };
                 let bytes = Bytes::from(bytes);
                 let reader = SegmentReader::open(bytes.clone())?;
@@ -442,9 +451,14 @@ impl SegmentStore {
         level: u32,
         report: &mut CompactionReport,
     ) -> Result<()> {
-        let per_segment = self.read_segments(group, None).await?;
-        let records = sort_records(group, per_segment);
-        let count = records.len() as u64;
+        // Oldest first, so that records with equal (key, ts) keep write order.
+        let mut ordered: Vec<&SegmentMeta> = group.iter().collect();
+        ordered.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+        let mut inputs = Vec::with_capacity(ordered.len());
+        for m in ordered {
+            inputs.push(self.reader(m).await?);
+        }
+        let count: u64 = inputs.iter().map(|r| r.record_count()).sum();
         let expected: u64 = group.iter().map(|m| m.records).sum();
         if count != expected {
             return Err(StoreError::corruption(
@@ -455,11 +469,19 @@ impl SegmentStore {
         let max_lsn = group.iter().map(|m| m.max_lsn).max().unwrap_or(0);
         let guard = self.registering.read().await;
         let out = self
-            .put_segment(stream, SegmentInput::Unsorted(records), max_lsn, level)
+            .put_segment(stream, SegmentInput::Merge(inputs), max_lsn, level)
             .await?;
         let ids: Vec<String> = group.iter().map(|m| m.id.clone()).collect();
         let (remove, add) = (ids.clone(), vec![out.clone()]);
-        if let Err(e) = self.cat(move |c| c.replace_segments(&remove, &add)).await {
+        let registered = if out.records != expected {
+            Err(StoreError::corruption(
+                format!("compaction of stream {stream}"),
+                format!("merged {} records out of {expected}", out.records),
+            ))
+        } else {
+            self.cat(move |c| c.replace_segments(&remove, &add)).await
+        };
+        if let Err(e) = registered {
             self.cache.lock().entries.remove(&out.id);
             if let Err(del) = self.blobs.delete(&out.path).await {
                 tracing::warn!(path = %out.path, error = %del, "could not delete unregistered compaction output");

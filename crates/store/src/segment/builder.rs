@@ -2,7 +2,7 @@
 
 use super::{BlockMeta, Record, RecordRef, SortedRecords, BLOCK_HEADER_LEN, DEFAULT_BLOCK_BYTES, MAX_BLOCK_BYTES};
 use super::{SEGMENT_MAGIC, SEGMENT_TRAILER_LEN, SEGMENT_VERSION};
-use crate::bloom::Bloom;
+use crate::bloom::{key_hash, Bloom};
 use crate::codec::{put_uvarint, zigzag};
 use crate::error::{Result, StoreError};
 
@@ -52,85 +52,129 @@ impl SegmentBuilder {
     /// them as one segment.
     pub fn build(&self, mut records: Vec<Record>) -> Result<Vec<u8>> {
         records.sort_by(Record::cmp_key_ts);
-        let mut distinct = 0u64;
-        for (i, r) in records.iter().enumerate() {
-            if i == 0 || records[i - 1].key != r.key {
-                distinct += 1;
-            }
+        let mut enc = self.encoder(records.len() * 16 + 256)?;
+        for r in &records {
+            enc.push(r.as_ref())?;
         }
-        self.encode(records.iter().map(Record::as_ref), distinct)
+        enc.finish()
     }
 
     /// Encodes records that are already in segment order as one segment, without copying or
     /// sorting them.
     pub fn build_sorted(&self, records: &SortedRecords) -> Result<Vec<u8>> {
-        self.encode(records.iter(), records.distinct_keys() as u64)
+        let mut enc = self.encoder(records.len() * 16 + 256)?;
+        for r in records.iter() {
+            enc.push(r)?;
+        }
+        enc.finish()
     }
 
-    /// Encodes `records`, which are sorted by `(key, ts)` and have `distinct` distinct keys.
-    fn encode<'a>(
-        &self,
-        records: impl Iterator<Item = RecordRef<'a>>,
-        distinct: u64,
-    ) -> Result<Vec<u8>> {
-        let mut bloom = Bloom::with_capacity(distinct as usize, self.bloom_bits_per_key);
-        let (low, _) = records.size_hint();
-        let mut out = Vec::with_capacity(low * 16 + 256);
+    /// An encoder that takes records one at a time, in segment order; `capacity` is a hint
+    /// for the size of the output in bytes.
+    pub fn encoder(&self, capacity: usize) -> Result<SegmentEncoder> {
+        let mut out = Vec::with_capacity(capacity);
         out.extend_from_slice(&SEGMENT_MAGIC);
         out.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        Ok(SegmentEncoder {
+            builder: *self,
+            out,
+            index: Vec::new(),
+            // One compression context for every block: creating one per block allocates (and
+            // the kernel zeroes) its workspace each time.
+            zstd: zstd::bulk::Compressor::new(self.zstd_level)?,
+            raw: Vec::with_capacity(self.block_bytes + 1024),
+            block: None,
+            prev: None,
+            prev_key: Vec::new(),
+            key_hashes: Vec::new(),
+            count: 0,
+        })
+    }
+}
 
-        let mut index: Vec<BlockMeta> = Vec::new();
-        // One compression context for every block: creating one per block allocates (and the
-        // kernel zeroes) its workspace each time.
-        let mut zstd = zstd::bulk::Compressor::new(self.zstd_level)?;
-        let mut raw = Vec::with_capacity(self.block_bytes + 1024);
-        let mut block: Option<OpenBlock<'a>> = None;
-        let mut prev: Option<RecordRef<'a>> = None;
-        let mut count = 0u64;
-        for r in records {
-            count += 1;
-            let new_key = !prev.is_some_and(|p| p.same_key(&r));
-            // Close the block early rather than let one large record overflow the limit.
-            if block.is_some() && raw.len() + r.key.len() + r.value.len() + 32 > MAX_BLOCK_BYTES {
-                if let Some(b) = block.take() {
-                    index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
+/// Streams records, in `(key, ts)` order, into the bytes of one segment: blocks are
+/// compressed as they fill, and the index, bloom filter and trailer are written by
+/// [`SegmentEncoder::finish`]. Nothing but the output and one open block is kept in memory,
+/// so a record may borrow from a buffer that is reused right after [`SegmentEncoder::push`].
+pub struct SegmentEncoder {
+    builder: SegmentBuilder,
+    out: Vec<u8>,
+    index: Vec<BlockMeta>,
+    zstd: zstd::bulk::Compressor<'static>,
+    /// The open block's uncompressed bytes.
+    raw: Vec<u8>,
+    block: Option<OpenBlock>,
+    /// Timestamp of the previous record (its key is `prev_key`), if any.
+    prev: Option<i64>,
+    prev_key: Vec<u8>,
+    /// Hash of every distinct key, for the bloom filter sized at the end.
+    key_hashes: Vec<u64>,
+    count: u64,
+}
+
+impl SegmentEncoder {
+    /// Appends a record; it must not sort before the previous one (by key, then timestamp).
+    pub fn push(&mut self, r: RecordRef<'_>) -> Result<()> {
+        let new_key = match self.prev {
+            None => true,
+            Some(prev_ts) => match r.key.cmp(&self.prev_key) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Equal if r.ts >= prev_ts => false,
+                _ => {
+                    return Err(StoreError::InvalidArgument(
+                        "segment encoder: records must come in (key, ts) order".into(),
+                    ))
                 }
-            }
-            if new_key {
-                bloom.insert(r.key);
-            }
-            // The first record of a block is encoded on its own.
-            let (shared, prev_ts) = match (&block, prev) {
-                (Some(_), Some(p)) if !new_key => (r.key.len(), p.ts),
-                (Some(_), Some(p)) => (common_prefix(p.key, r.key), p.ts),
-                _ => (0, 0),
-            };
-            put_uvarint(&mut raw, shared as u64);
-            put_uvarint(&mut raw, (r.key.len() - shared) as u64);
-            raw.extend_from_slice(&r.key[shared..]);
-            put_uvarint(&mut raw, zigzag(r.ts.wrapping_sub(prev_ts)));
-            put_uvarint(&mut raw, r.value.len() as u64);
-            raw.extend_from_slice(r.value);
-            let b = block.get_or_insert(OpenBlock {
-                first_key: r.key,
-                last_key: r.key,
-                records: 0,
-                min_ts: r.ts,
-                max_ts: r.ts,
-            });
-            b.last_key = r.key;
-            b.records += 1;
-            b.min_ts = b.min_ts.min(r.ts);
-            b.max_ts = b.max_ts.max(r.ts);
-            prev = Some(r);
-            if raw.len() >= self.block_bytes {
-                if let Some(b) = block.take() {
-                    index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
-                }
-            }
+            },
+        };
+        // Close the block early rather than let one large record overflow the limit.
+        if self.block.is_some() && self.raw.len() + r.key.len() + r.value.len() + 32 > MAX_BLOCK_BYTES {
+            self.flush_block()?;
         }
-        if let Some(b) = block.take() {
-            index.push(self.flush_block(&mut zstd, &mut out, &mut raw, b)?);
+        if new_key {
+            self.key_hashes.push(key_hash(r.key));
+        }
+        // The first record of a block is encoded on its own.
+        let (shared, prev_ts) = match (&self.block, self.prev) {
+            (Some(_), Some(p)) if !new_key => (r.key.len(), p),
+            (Some(_), Some(p)) => (common_prefix(&self.prev_key, r.key), p),
+            _ => (0, 0),
+        };
+        put_uvarint(&mut self.raw, shared as u64);
+        put_uvarint(&mut self.raw, (r.key.len() - shared) as u64);
+        self.raw.extend_from_slice(&r.key[shared..]);
+        put_uvarint(&mut self.raw, zigzag(r.ts.wrapping_sub(prev_ts)));
+        put_uvarint(&mut self.raw, r.value.len() as u64);
+        self.raw.extend_from_slice(r.value);
+        let b = self.block.get_or_insert_with(|| OpenBlock {
+            first_key: r.key.to_vec(),
+            records: 0,
+            min_ts: r.ts,
+            max_ts: r.ts,
+        });
+        b.records += 1;
+        b.min_ts = b.min_ts.min(r.ts);
+        b.max_ts = b.max_ts.max(r.ts);
+        if new_key {
+            self.prev_key.clear();
+            self.prev_key.extend_from_slice(r.key);
+        }
+        self.prev = Some(r.ts);
+        self.count += 1;
+        if self.raw.len() >= self.builder.block_bytes {
+            self.flush_block()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the last block, the index, the bloom filter and the trailer.
+    pub fn finish(mut self) -> Result<Vec<u8>> {
+        self.flush_block()?;
+        let SegmentEncoder { builder, mut out, index, key_hashes, count, .. } = self;
+        let distinct = key_hashes.len() as u64;
+        let mut bloom = Bloom::with_capacity(key_hashes.len(), builder.bloom_bits_per_key);
+        for h in key_hashes {
+            bloom.insert_hash(h);
         }
 
         let index_offset = out.len() as u64;
@@ -184,44 +228,41 @@ impl SegmentBuilder {
         Ok(out)
     }
 
-    fn flush_block(
-        &self,
-        zstd: &mut zstd::bulk::Compressor<'_>,
-        out: &mut Vec<u8>,
-        raw: &mut Vec<u8>,
-        block: OpenBlock<'_>,
-    ) -> Result<BlockMeta> {
-        if raw.len() > MAX_BLOCK_BYTES {
+    /// Compresses the open block (if any) into the output and indexes it.
+    fn flush_block(&mut self) -> Result<()> {
+        let Some(block) = self.block.take() else { return Ok(()) };
+        if self.raw.len() > MAX_BLOCK_BYTES {
             return Err(StoreError::InvalidArgument(format!(
                 "a single record needs a {} byte block, the limit is {MAX_BLOCK_BYTES}",
-                raw.len()
+                self.raw.len()
             )));
         }
-        let compressed = zstd.compress(raw)?;
-        let raw_len = (raw.len() as u32).to_le_bytes();
+        let compressed = self.zstd.compress(&self.raw)?;
+        let raw_len = (self.raw.len() as u32).to_le_bytes();
         let crc = crc32c::crc32c_append(crc32c::crc32c(&raw_len), &compressed);
-        let offset = out.len() as u64;
-        out.extend_from_slice(&raw_len);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out.extend_from_slice(&compressed);
-        raw.clear();
-        Ok(BlockMeta {
+        let offset = self.out.len() as u64;
+        self.out.extend_from_slice(&raw_len);
+        self.out.extend_from_slice(&crc.to_le_bytes());
+        self.out.extend_from_slice(&compressed);
+        self.raw.clear();
+        self.index.push(BlockMeta {
             offset,
             len: (BLOCK_HEADER_LEN + compressed.len()) as u32,
             records: u32::try_from(block.records)
                 .map_err(|_| StoreError::InvalidArgument("too many records in one block".into()))?,
             min_ts: block.min_ts,
             max_ts: block.max_ts,
-            first_key: block.first_key.to_vec(),
-            last_key: block.last_key.to_vec(),
-        })
+            first_key: block.first_key,
+            // The block ends with the previous record.
+            last_key: self.prev_key.clone(),
+        });
+        Ok(())
     }
 }
 
 /// The block being filled.
-struct OpenBlock<'a> {
-    first_key: &'a [u8],
-    last_key: &'a [u8],
+struct OpenBlock {
+    first_key: Vec<u8>,
     records: u64,
     min_ts: i64,
     max_ts: i64,

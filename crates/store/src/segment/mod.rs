@@ -58,7 +58,8 @@ impl Record {
     }
 }
 
-/// A record borrowed from whoever owns its bytes (a [`Record`] or [`SortedRecords`]).
+/// A record borrowed from whoever owns its bytes (a [`Record`], [`SortedRecords`] or a
+/// [`RecordCursor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordRef<'a> {
     /// Grouping key.
@@ -67,14 +68,6 @@ pub struct RecordRef<'a> {
     pub ts: i64,
     /// Opaque payload.
     pub value: &'a [u8],
-}
-
-impl RecordRef<'_> {
-    /// True when both keys are equal; cheap when both borrow the same bytes (records of one
-    /// key in [`SortedRecords`]).
-    pub(crate) fn same_key(&self, other: &RecordRef<'_>) -> bool {
-        std::ptr::eq(self.key, other.key) || self.key == other.key
-    }
 }
 
 /// Which keys a scan returns.
@@ -147,11 +140,13 @@ pub(crate) struct BlockMeta {
 }
 
 mod builder;
+mod merge;
 mod reader;
 mod sorted;
 
-pub use builder::SegmentBuilder;
-pub use reader::SegmentReader;
+pub use builder::{SegmentBuilder, SegmentEncoder};
+pub use merge::merge_segments;
+pub use reader::{RecordCursor, SegmentReader};
 pub use sorted::SortedRecords;
 
 #[cfg(test)]

@@ -1,12 +1,11 @@
 //! Validating and scanning segment bytes.
 
-use super::{BlockMeta, KeyFilter, Record, BLOCK_HEADER_LEN, MAX_BLOCK_BYTES};
+use super::{BlockMeta, KeyFilter, Record, RecordRef, BLOCK_HEADER_LEN, MAX_BLOCK_BYTES};
 use super::{SEGMENT_HEADER_LEN, SEGMENT_MAGIC, SEGMENT_TRAILER_LEN, SEGMENT_VERSION};
 use crate::bloom::{Bloom, MAX_BLOOM_HASHES};
 use crate::codec::{unzigzag, Reader};
 use crate::error::{Result, StoreError};
 use bytes::Bytes;
-use std::io::Read;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A validated, read-only view of one segment's bytes.
@@ -227,6 +226,7 @@ impl SegmentReader {
                 return Ok(out);
             }
         }
+        let mut decoder = BlockDecoder::new()?;
         for (i, b) in self.blocks.iter().enumerate() {
             if filter.is_past(&b.first_key) {
                 break;
@@ -234,77 +234,169 @@ impl SegmentReader {
             if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
                 continue;
             }
-            for r in self.decode_block(i)? {
-                if r.ts >= lo && r.ts <= hi && filter.matches(&r.key) {
-                    out.push(r);
-                }
-            }
+            decoder.decode(self, i)?;
+            out.extend(
+                decoder
+                    .records()
+                    .filter(|r| r.ts >= lo && r.ts <= hi && filter.matches(r.key))
+                    .map(|r| Record { key: r.key.to_vec(), ts: r.ts, value: r.value.to_vec() }),
+            );
         }
         Ok(out)
     }
 
-    fn decode_block(&self, i: usize) -> Result<Vec<Record>> {
-        let b = self
-            .blocks
-            .get(i)
-            .ok_or_else(|| bad("block index out of range"))?;
-        let r = range(b.offset, u64::from(b.len), self.data.len())?;
-        let block = &self.data[r];
+    /// A cursor over every record of the segment in `(key, ts)` order, decoding one block at
+    /// a time into reused buffers (no allocation per record).
+    pub fn cursor(&self) -> Result<RecordCursor<'_>> {
+        let mut c = RecordCursor { reader: self, decoder: BlockDecoder::new()?, block: 0, row: 0 };
+        c.load_from(0)?;
+        Ok(c)
+    }
+}
+
+/// Where one decoded record's key and value live in a [`BlockDecoder`]'s buffers.
+#[derive(Debug, Clone, Copy)]
+struct DecodedRow {
+    key_start: u32,
+    key_end: u32,
+    ts: i64,
+    value_start: u32,
+    value_end: u32,
+}
+
+/// Decompresses and parses blocks into buffers reused from block to block: the raw block
+/// (values are ranges of it), the block's keys (each distinct run once) and one row per record.
+struct BlockDecoder {
+    zstd: zstd::bulk::Decompressor<'static>,
+    raw: Vec<u8>,
+    keys: Vec<u8>,
+    rows: Vec<DecodedRow>,
+}
+
+impl BlockDecoder {
+    fn new() -> Result<Self> {
+        Ok(BlockDecoder { zstd: zstd::bulk::Decompressor::new()?, raw: Vec::new(), keys: Vec::new(), rows: Vec::new() })
+    }
+
+    /// Decodes block `i` of `seg`, replacing the previous block; validates it against its
+    /// index entry.
+    fn decode(&mut self, seg: &SegmentReader, i: usize) -> Result<()> {
+        self.raw.clear();
+        self.keys.clear();
+        self.rows.clear();
+        let b = seg.blocks.get(i).ok_or_else(|| bad("block index out of range"))?;
+        let r = range(b.offset, u64::from(b.len), seg.data.len())?;
+        let block = &seg.data[r];
         let mut h = Reader::new(block);
         let raw_len = h.u32().ok_or_else(|| bad("short block"))? as usize;
         if raw_len > MAX_BLOCK_BYTES {
-            return Err(bad(format!(
-                "block {i} claims {raw_len} uncompressed bytes"
-            )));
+            return Err(bad(format!("block {i} claims {raw_len} uncompressed bytes")));
         }
         let compressed = &block[BLOCK_HEADER_LEN..];
-        let mut raw = Vec::with_capacity(raw_len.min(compressed.len().saturating_mul(16)));
-        zstd::stream::read::Decoder::with_buffer(compressed)
-            .and_then(|d| d.take(raw_len as u64 + 1).read_to_end(&mut raw))
+        // Room for the claimed length (at most MAX_BLOCK_BYTES): a block that decompresses to
+        // more than the buffer holds fails here, any other length fails the check below.
+        self.raw.reserve_exact(raw_len);
+        self.zstd
+            .decompress_to_buffer(compressed, &mut self.raw)
             .map_err(|e| bad(format!("block {i} does not decompress: {e}")))?;
-        if raw.len() != raw_len {
-            return Err(bad(format!(
-                "block {i} decompressed to {} bytes, expected {raw_len}",
-                raw.len()
-            )));
+        if self.raw.len() != raw_len {
+            return Err(bad(format!("block {i} decompressed to {} bytes, expected {raw_len}", self.raw.len())));
         }
-        self.blocks_decoded.fetch_add(1, Ordering::Relaxed);
+        seg.blocks_decoded.fetch_add(1, Ordering::Relaxed);
 
-        let mut rd = Reader::new(&raw);
-        let mut recs: Vec<Record> = Vec::with_capacity((b.records as usize).min(raw_len));
-        let mut key: Vec<u8> = Vec::new();
-        let mut ts = 0i64;
         let malformed = || bad(format!("block {i} has a malformed record"));
+        let too_large = || bad(format!("block {i} is too large to index"));
+        let mut rd = Reader::new(&self.raw);
+        self.rows.reserve(b.records as usize);
+        let (mut key_start, mut ts) = (0usize, 0i64);
         while rd.remaining() > 0 {
-            let shared =
-                usize::try_from(rd.uvarint().ok_or_else(malformed)?).map_err(|_| malformed())?;
-            if shared > key.len() {
+            let shared = usize::try_from(rd.uvarint().ok_or_else(malformed)?).map_err(|_| malformed())?;
+            let key_len = self.keys.len() - key_start;
+            if shared > key_len {
                 return Err(malformed());
             }
             let suffix_len = rd.len_prefix().ok_or_else(malformed)?;
-            key.truncate(shared);
-            key.extend_from_slice(rd.bytes(suffix_len).ok_or_else(malformed)?);
+            let suffix = rd.bytes(suffix_len).ok_or_else(malformed)?;
+            if !(shared == key_len && suffix.is_empty()) {
+                // A new key: the shared prefix of the previous one, then the suffix.
+                let new_start = self.keys.len();
+                self.keys.extend_from_within(key_start..key_start + shared);
+                self.keys.extend_from_slice(suffix);
+                key_start = new_start;
+            }
             ts = ts.wrapping_add(unzigzag(rd.uvarint().ok_or_else(malformed)?));
             let value_len = rd.len_prefix().ok_or_else(malformed)?;
-            let value = rd.bytes(value_len).ok_or_else(malformed)?.to_vec();
+            let value_start = self.raw.len() - rd.remaining();
+            rd.bytes(value_len).ok_or_else(malformed)?;
             if ts < b.min_ts || ts > b.max_ts {
-                return Err(bad(format!(
-                    "block {i} has a record outside its time range"
-                )));
+                return Err(bad(format!("block {i} has a record outside its time range")));
             }
-            recs.push(Record {
-                key: key.clone(),
+            self.rows.push(DecodedRow {
+                key_start: u32::try_from(key_start).map_err(|_| too_large())?,
+                key_end: u32::try_from(self.keys.len()).map_err(|_| too_large())?,
                 ts,
-                value,
+                value_start: u32::try_from(value_start).map_err(|_| too_large())?,
+                value_end: u32::try_from(value_start + value_len).map_err(|_| too_large())?,
             });
         }
-        let consistent = recs.len() == b.records as usize
-            && recs.first().is_some_and(|r| r.key == b.first_key)
-            && recs.last().is_some_and(|r| r.key == b.last_key);
+        let consistent = self.rows.len() == b.records as usize
+            && self.rows.first().is_some_and(|r| self.key(r) == b.first_key.as_slice())
+            && self.rows.last().is_some_and(|r| self.key(r) == b.last_key.as_slice());
         if !consistent {
             return Err(bad(format!("block {i} disagrees with its index entry")));
         }
-        Ok(recs)
+        Ok(())
+    }
+
+    fn key(&self, r: &DecodedRow) -> &[u8] {
+        &self.keys[r.key_start as usize..r.key_end as usize]
+    }
+
+    fn record(&self, r: &DecodedRow) -> RecordRef<'_> {
+        RecordRef { key: self.key(r), ts: r.ts, value: &self.raw[r.value_start as usize..r.value_end as usize] }
+    }
+
+    fn records(&self) -> impl Iterator<Item = RecordRef<'_>> + '_ {
+        self.rows.iter().map(|r| self.record(r))
+    }
+}
+
+/// Every record of one segment in `(key, ts)` order, one decoded block in memory at a time.
+/// See [`SegmentReader::cursor`].
+pub struct RecordCursor<'a> {
+    reader: &'a SegmentReader,
+    decoder: BlockDecoder,
+    /// Block currently decoded (== block count when exhausted).
+    block: usize,
+    /// Row of the current record within the decoded block.
+    row: usize,
+}
+
+impl RecordCursor<'_> {
+    /// The record under the cursor, or `None` past the last one.
+    pub fn current(&self) -> Option<RecordRef<'_>> {
+        self.decoder.rows.get(self.row).map(|r| self.decoder.record(r))
+    }
+
+    /// Moves to the next record, decoding the next block when this one is used up.
+    pub fn advance(&mut self) -> Result<()> {
+        self.row += 1;
+        if self.row >= self.decoder.rows.len() {
+            self.load_from(self.block + 1)?;
+        }
+        Ok(())
+    }
+
+    /// Decodes block `i` (the index promises every block has at least one record).
+    fn load_from(&mut self, i: usize) -> Result<()> {
+        self.block = i;
+        self.row = 0;
+        if i < self.reader.blocks.len() {
+            self.decoder.decode(self.reader, i)
+        } else {
+            self.decoder.rows.clear();
+            Ok(())
+        }
     }
 }
 
