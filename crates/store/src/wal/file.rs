@@ -172,6 +172,12 @@ pub(super) fn replay_file(
                 pos += frame_len;
                 expected += 1;
             }
+            Err(_) if is_last && data[pos..].iter().all(|&b| b == 0) => {
+                // Zero-fill ahead of the write position (see `WalOptions::preallocate_bytes`):
+                // the clean end of the log. Kept, so that appends go on overwriting it.
+                tracing::debug!(file = %name, offset = pos, "wal ends at preallocated space");
+                break;
+            }
             Err(reason) if is_last => {
                 tracing::warn!(
                     file = %name,

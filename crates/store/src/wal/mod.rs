@@ -56,6 +56,12 @@ pub struct WalOptions {
     /// appending to a file also commits its new size and blocks (a filesystem journal commit)
     /// on every sync. Each spare takes `max_file_bytes` of disk. 0 deletes checkpointed files.
     pub recycle_files: usize,
+    /// Zero-fill this many bytes ahead of the write position of a file that would otherwise
+    /// grow with every append (a new file; a recycled one already has its blocks). Writes
+    /// then land in allocated, written blocks, so a sync flushes data without a filesystem
+    /// journal commit, except once per this many bytes. Never fills past `max_file_bytes`;
+    /// replay treats zeros after the last record as the clean end of the log. 0 disables.
+    pub preallocate_bytes: u64,
 }
 
 impl Default for WalOptions {
@@ -65,6 +71,7 @@ impl Default for WalOptions {
             sync: SyncMode::Fsync,
             commit_delay: std::time::Duration::ZERO,
             recycle_files: 2,
+            preallocate_bytes: 1 << 20,
         }
     }
 }
@@ -256,6 +263,7 @@ impl Wal {
                 let mut f = OpenOptions::new()
                     .write(true)
                     .open(dir.join(wal_file_name(first)))?;
+                // Preallocated zeros (or a recycled file's old records) may follow.
                 f.seek(SeekFrom::Start(last_len))?;
                 (f, first, last_len, firsts.clone())
             }
@@ -292,9 +300,11 @@ impl Wal {
             .counters
             .durable_lsn
             .store(next_lsn - 1, Ordering::Relaxed);
+        let allocated = file.metadata()?.len().max(file_len);
         let writer = Writer {
             shared: shared.clone(),
             opts,
+            allocated,
             file,
             file_records: next_lsn - first,
             file_len,

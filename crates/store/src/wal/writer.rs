@@ -15,6 +15,9 @@ pub(super) struct Writer {
     pub(super) file: File,
     pub(super) file_records: u64,
     pub(super) file_len: u64,
+    /// Physical length of the current file: bytes up to here are allocated and written
+    /// (records, zero-fill or a recycled file's old records).
+    pub(super) allocated: u64,
     pub(super) next_lsn: u64,
     pub(super) buf: Vec<u8>,
     pub(super) failed: Option<(io::ErrorKind, String)>,
@@ -47,8 +50,9 @@ impl Writer {
             self.process(batch);
         }
         if self.failed.is_none() {
-            // A recycled file still holds old records behind the last one written: cut them
-            // off, so that a clean restart finds the file ending at its last record.
+            // A recycled file still holds old records behind the last one written, a new
+            // one zero-fill: cut them off, so that a clean restart finds the file ending at
+            // its last record.
             let physical = self.file.metadata().map(|m| m.len()).unwrap_or(self.file_len);
             if physical > self.file_len {
                 if let Err(e) = self.file.set_len(self.file_len) {
@@ -149,8 +153,27 @@ impl Writer {
             self.file.write_all(&self.buf)?;
             self.file_len += n;
             self.buf.clear();
+            if self.file_len > self.allocated {
+                self.allocated = self.file_len;
+                self.zero_fill_ahead()?;
+            }
         }
         Ok(n)
+    }
+
+    /// Writes zeros from the end of the file to `preallocate_bytes` past the write position
+    /// (never past `max_file_bytes`), so that the next appends overwrite written blocks; the
+    /// next sync makes them durable together with the records just written.
+    fn zero_fill_ahead(&mut self) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
+        let target = (self.file_len + self.opts.preallocate_bytes).min(self.opts.max_file_bytes);
+        while self.allocated < target {
+            let n = (target - self.allocated).min(ZEROS.len() as u64) as usize;
+            self.file.write_all_at(&ZEROS[..n], self.allocated)?;
+            self.allocated += n as u64;
+        }
+        Ok(())
     }
 
     fn sync(&mut self) -> io::Result<()> {
@@ -178,6 +201,7 @@ impl Writer {
             }
             None => create_wal_file(&self.shared.dir, self.next_lsn, self.opts.sync)?,
         };
+        self.allocated = file.metadata()?.len().max(WAL_HEADER_LEN as u64);
         self.file = file;
         self.file_len = WAL_HEADER_LEN as u64;
         self.file_records = 0;

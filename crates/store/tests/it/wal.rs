@@ -154,7 +154,8 @@ fn one_file_wal(dir: &Path, n: u64) -> (std::path::PathBuf, u64) {
         wal.append_blocking(vec![payload(i)]).unwrap();
     }
     let path = dir.join(wal_file_name(1));
-    let before_last = std::fs::metadata(&path).unwrap().len();
+    // (Not the file's length: zero-fill runs ahead of the records.)
+    let before_last = WAL_HEADER_LEN as u64 + wal.stats().bytes;
     wal.append_blocking(vec![payload(n)]).unwrap();
     wal.close();
     (path, before_last)
@@ -531,4 +532,92 @@ fn recycle_files_zero_deletes_checkpointed_files() {
     assert!(std::fs::read_dir(dir.path())
         .unwrap()
         .all(|e| !e.unwrap().file_name().to_string_lossy().ends_with(".spare")));
+}
+
+/// A file's length on disk.
+fn physical_len(path: &Path) -> u64 {
+    std::fs::metadata(path).unwrap().len()
+}
+
+#[test]
+fn zero_fill_ahead_is_the_clean_end_of_the_log_and_stays_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { preallocate_bytes: 4096, ..opts(1 << 20) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    let path = dir.path().join(wal_file_name(1));
+    let record_len = |i: u64| 16 + fixed_payload(i).len() as u64;
+    wal.append_blocking(vec![fixed_payload(1)]).unwrap();
+    // The first append past the file's end fills 4096 bytes past itself; the next ones land
+    // in that space and do not change the file's length.
+    let allocated = WAL_HEADER_LEN as u64 + record_len(1) + 4096;
+    assert_eq!(physical_len(&path), allocated);
+    for i in 2..=5 {
+        wal.append_blocking(vec![fixed_payload(i)]).unwrap();
+        assert_eq!(physical_len(&path), allocated);
+    }
+    let written = WAL_HEADER_LEN as u64 + (1..=5).map(record_len).sum::<u64>();
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes[written as usize..].iter().all(|&b| b == 0));
+
+    // A crash now: the zeros end the log without a warning-worthy truncation, and stay.
+    let crashed = snapshot(dir.path());
+    let crashed_path = crashed.path().join(wal_file_name(1));
+    let (reopened, entries) = Wal::open(crashed.path(), o).unwrap();
+    assert_eq!(lsns(&entries), vec![1, 2, 3, 4, 5]);
+    assert_eq!(physical_len(&crashed_path), allocated, "replay keeps the preallocated space");
+    // Appends overwrite the zeros in place.
+    assert_eq!(reopened.append_blocking(vec![fixed_payload(6)]).unwrap(), 6);
+    let written6 = written + record_len(6);
+    assert_eq!(physical_len(&crashed_path), allocated);
+    let again = snapshot(crashed.path());
+    let (_, entries) = Wal::open(again.path(), o).unwrap();
+    assert_eq!(lsns(&entries), (1..=6).collect::<Vec<_>>());
+    for e in &entries {
+        assert_eq!(e.payload, fixed_payload(e.lsn));
+    }
+
+    // A clean close cuts the zeros off.
+    reopened.close();
+    assert_eq!(physical_len(&crashed_path), written6);
+    wal.close();
+    assert_eq!(physical_len(&path), written);
+}
+
+#[test]
+fn zero_fill_never_passes_max_file_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { preallocate_bytes: 1 << 20, ..opts(300) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    wal.append_blocking(vec![fixed_payload(1)]).unwrap();
+    assert_eq!(physical_len(&dir.path().join(wal_file_name(1))), 300);
+    let o = WalOptions { preallocate_bytes: 0, ..opts(1 << 20) };
+    let other = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(other.path(), o).unwrap();
+    wal.append_blocking(vec![fixed_payload(1)]).unwrap();
+    assert_eq!(physical_len(&other.path().join(wal_file_name(1))), WAL_HEADER_LEN as u64 + 16 + fixed_payload(1).len() as u64, "0 disables it");
+}
+
+#[test]
+fn a_torn_record_in_zero_filled_space_is_cut_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { preallocate_bytes: 4096, ..opts(1 << 20) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    for i in 1..=3 {
+        wal.append_blocking(vec![fixed_payload(i)]).unwrap();
+    }
+    let crashed = snapshot(dir.path());
+    let path = crashed.path().join(wal_file_name(1));
+    let bytes = std::fs::read(&path).unwrap();
+    let written = WAL_HEADER_LEN + (1..=3).map(|i| 16 + fixed_payload(i).len()).sum::<usize>();
+    // Part of a fourth record reached the disk (its header, not all of its payload), or
+    // only a later page of it did: both are torn, not a clean end.
+    for (at, what) in [(written, "torn header"), (written + 100, "stray later page")] {
+        let mut damaged = bytes.clone();
+        damaged[at..at + 12].copy_from_slice(&bytes[WAL_HEADER_LEN..WAL_HEADER_LEN + 12]);
+        std::fs::write(&path, &damaged).unwrap();
+        let (reopened, entries) = Wal::open(crashed.path(), o).unwrap();
+        assert_eq!(lsns(&entries), vec![1, 2, 3], "{what}");
+        assert_eq!(physical_len(&path), written as u64, "{what}: cut at the last good record");
+        reopened.close();
+    }
 }
