@@ -22,7 +22,7 @@ use crate::model::{Sample, SeriesKey};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
@@ -102,7 +102,39 @@ type PartitionKey = (String, String);
 
 #[derive(Default)]
 pub(crate) struct Partition {
-    pub series: BTreeMap<SeriesKey, SeriesState>,
+    /// Every series, for lookups by key: the log's writer thread looks up every datum of
+    /// every committed batch, and hashing a key beats comparing it with several others.
+    states: HashMap<SeriesKey, SeriesState, foldhash::fast::RandomState>,
+    /// The same keys in order, for listings and range scans.
+    order: BTreeSet<SeriesKey>,
+}
+
+impl Partition {
+    /// The state of `key`, created (empty) if the series is new.
+    fn state_mut(&mut self, key: SeriesKey) -> &mut SeriesState {
+        match self.states.entry(key) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                self.order.insert(e.key().clone());
+                e.insert(SeriesState::default())
+            }
+        }
+    }
+
+    /// The state of `key`, if the series exists.
+    pub(crate) fn get(&self, key: &SeriesKey) -> Option<&SeriesState> {
+        self.states.get(key)
+    }
+
+    /// Every series in key order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&SeriesKey, &SeriesState)> + '_ {
+        self.order.iter().filter_map(|k| self.states.get(k).map(|st| (k, st)))
+    }
+
+    /// The series from `lo` on, in key order.
+    pub(crate) fn range_from<'a>(&'a self, lo: &SeriesKey) -> impl Iterator<Item = (&'a SeriesKey, &'a SeriesState)> + 'a {
+        self.order.range(lo.clone()..).filter_map(|k| self.states.get(k).map(|st| (k, st)))
+    }
 }
 
 struct Head {
@@ -195,7 +227,7 @@ impl MetricStore {
             let part = head.partitions.entry(pkey).or_default();
             for r in records {
                 let key: SeriesKey = decode(&r.key)?;
-                let st = part.series.entry(key).or_default();
+                let st = part.state_mut(key);
                 st.last_ingest = st.last_ingest.max(Timestamp(r.ts));
             }
         }
@@ -264,7 +296,7 @@ impl MetricStore {
         let mut out = Vec::new();
         {
             let head = self.head.0.lock();
-            if let Some(st) = head.partitions.get(&pkey).and_then(|p| p.series.get(key)) {
+            if let Some(st) = head.partitions.get(&pkey).and_then(|p| p.get(key)) {
                 out.extend(st.head.iter().filter(|(_, s)| s.ts >= from && s.ts < to).map(|(_, s)| s.clone()));
             }
         }
@@ -492,7 +524,7 @@ impl Head {
         let part = self.partitions.entry((batch.account, batch.region)).or_default();
         let n = batch.entries.len();
         for (key, sample) in batch.entries {
-            let st = part.series.entry(key).or_default();
+            let st = part.state_mut(key);
             st.last_ingest = st.last_ingest.max(received);
             st.index_dirty = true;
             st.head.push((lsn, sample));
@@ -514,13 +546,16 @@ impl Head {
         let mut taken_samples = 0usize;
         for (pkey, part) in &mut self.partitions {
             let mut series = Vec::new();
-            for (key, st) in &mut part.series {
+            for (key, st) in &mut part.states {
                 debug_assert!(st.head.windows(2).all(|w| w[0].0 <= w[1].0), "head samples out of LSN order");
                 let n = st.head.partition_point(|(lsn, _)| *lsn <= watermark);
                 if n == 0 && !st.index_dirty {
                     continue;
                 }
                 let mut next = std::mem::take(&mut st.spare);
+                // Room for as many samples as this flush takes (plus a quarter): a series as
+                // busy as before never grows its buffer by copying on the writer thread.
+                next.reserve((n + n / 4).saturating_sub(next.len()));
                 next.extend(st.head.drain(n..));
                 let samples = std::mem::replace(&mut st.head, next);
                 taken_samples += samples.len();
@@ -541,7 +576,7 @@ impl Head {
         let p = self.partitions.entry(pkey).or_default();
         for mut taken in series {
             taken.samples.sort_by_key(|(lsn, _)| *lsn);
-            let st = p.series.entry(taken.key).or_default();
+            let st = p.state_mut(taken.key);
             self.samples += taken.samples.len();
             taken.samples.append(&mut st.head);
             st.head = taken.samples;
@@ -555,7 +590,7 @@ impl Head {
         let Some(part) = self.partitions.get_mut(pkey) else { return };
         for taken in flushed {
             debug_assert!(taken.samples.is_empty());
-            if let Some(st) = part.series.get_mut(&taken.key) {
+            if let Some(st) = part.states.get_mut(&taken.key) {
                 if st.spare.capacity() == 0 && !st.head.is_empty() {
                     st.spare = taken.samples;
                 }
@@ -565,6 +600,6 @@ impl Head {
 
     /// The lowest LSN of any sample in the head.
     fn min_lsn(&self) -> Option<u64> {
-        self.partitions.values().flat_map(|p| p.series.values()).filter_map(|st| st.head.first().map(|(l, _)| *l)).min()
+        self.partitions.values().flat_map(|p| p.states.values()).filter_map(|st| st.head.first().map(|(l, _)| *l)).min()
     }
 }

@@ -147,8 +147,7 @@ impl MetricsService {
         self.store.with_partition(&scope.account, &scope.region, |p| {
             let Some(p) = p else { return Vec::new() };
             let lo = SeriesKey { metric: metric.clone(), unit: Unit::Seconds };
-            p.series
-                .range(lo..)
+            p.range_from(&lo)
                 .take_while(|(k, _)| &k.metric == metric)
                 .filter(|(k, _)| unit.is_none_or(|u| u == k.unit))
                 .map(|(k, _)| k.clone())
@@ -186,7 +185,7 @@ impl MetricsService {
             let mut out: Vec<MetricKey> = Vec::new();
             let mut more = false;
             let Some(p) = p else { return (out, more) };
-            for (key, st) in &p.series {
+            for (key, st) in p.iter() {
                 if after.as_ref().is_some_and(|a| &key.metric <= a) {
                     continue;
                 }
