@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
-    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, SegmentStore, SortedRecords, SqliteCatalog, WalOptions,
+    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, WalOptions,
 };
 
 /// Makes an encoded metrics part durable and runs `on_durable` on the log's writer thread
@@ -390,9 +390,12 @@ impl MetricStore {
     /// series), then the data. Returns `(samples, segments)` written.
     async fn flush_partition(&self, part: &TakenPartition, watermark: u64) -> Result<(usize, usize)> {
         let series = part.series.clone();
+        let taken: usize = series.lock().iter().map(|s| s.samples.len()).sum();
+        // About 16 bytes per sample before compression; the output is smaller.
+        let encoder = self.segments.encoder(taken * 16 + 4096).map_err(internal)?;
         let (data, index) = tokio::task::spawn_blocking(move || {
             // A panic must not lose the samples: they stay in `series` for the restore.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series.lock())))
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series.lock(), encoder)))
                 .unwrap_or_else(|_| Err(MetricsError::Internal("encoding a flush panicked".into())))
         })
         .await
@@ -402,9 +405,10 @@ impl MetricStore {
             self.segments.write(&index_stream(&part.key), index, watermark).await.map_err(internal)?;
             segments += 1;
         }
-        let samples = data.len();
-        if !data.is_empty() {
-            self.segments.write_sorted(&data_stream(&part.key), data, watermark).await.map_err(internal)?;
+        let mut samples = 0;
+        if let Some(data) = data {
+            self.segments.write_encoded(&data_stream(&part.key), data.bytes, watermark).await.map_err(internal)?;
+            samples = data.samples;
             segments += 1;
         }
         Ok((samples, segments))
@@ -489,32 +493,36 @@ impl Drop for TakenWork {
     }
 }
 
-/// Encodes a partition's taken series as segment input: the data records (series in key
-/// order, each series' samples by time; stable, so equal times keep arrival order) and the
-/// series index records.
-fn encode_partition(series: &mut [TakenSeries]) -> Result<(SortedRecords, Vec<Record>)> {
+/// The data segment of a partition's flush: its bytes and how many samples it holds.
+struct EncodedData {
+    bytes: Vec<u8>,
+    samples: usize,
+}
+
+/// Encodes a partition's taken series: the data segment, streamed into `data` (series in key
+/// order, each series' samples by time; stable, so equal times keep arrival order), `None`
+/// when no series has samples; and the series index records.
+fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Result<(Option<EncodedData>, Vec<Record>)> {
     let mut keyed: Vec<(Vec<u8>, usize)> = Vec::with_capacity(series.len());
     for (i, s) in series.iter().enumerate() {
         keyed.push((encode(&s.key)?, i));
     }
     keyed.sort_unstable();
-    let total: usize = series.iter().map(|s| s.samples.len()).sum();
-    let mut data = SortedRecords::with_capacity(total, total * 16);
     let mut index = Vec::with_capacity(keyed.len());
     let mut scratch = Vec::with_capacity(64);
+    let mut samples = 0;
     for (kb, i) in keyed {
         let s = &mut series[i];
         s.samples.sort_by_key(|(_, sample)| sample.ts);
-        if !s.samples.is_empty() {
-            data.start_key(&kb).map_err(internal)?;
-            for (_, sample) in &s.samples {
-                scratch.clear();
-                scratch = postcard::to_extend(sample, scratch).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?;
-                data.push(sample.ts.millis(), &scratch).map_err(internal)?;
-            }
+        for (_, sample) in &s.samples {
+            scratch.clear();
+            scratch = postcard::to_extend(sample, scratch).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?;
+            data.push(RecordRef { key: &kb, ts: sample.ts.millis(), value: &scratch }).map_err(internal)?;
         }
+        samples += s.samples.len();
         index.push(Record { key: kb, ts: s.last_ingest.millis(), value: Vec::new() });
     }
+    let data = if samples > 0 { Some(EncodedData { bytes: data.finish().map_err(internal)?, samples }) } else { None };
     Ok((data, index))
 }
 

@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{merge_segments, KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
+use crate::segment::{merge_segments, KeyFilter, Record, SegmentBuilder, SegmentEncoder, SegmentReader};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -20,8 +20,8 @@ use watchtrail_core::{SharedClock, SystemClock};
 enum SegmentInput {
     /// Records in any order (sorted by the builder).
     Unsorted(Vec<Record>),
-    /// Records already in segment order.
-    Sorted(SortedRecords),
+    /// A segment already encoded (by a [`SegmentStore::encoder`]).
+    Encoded(Vec<u8>),
     /// Every record of these segments, merged in this order (see [`merge_segments`]).
     Merge(Vec<Arc<SegmentReader>>),
 }
@@ -30,7 +30,8 @@ impl SegmentInput {
     fn is_empty(&self) -> bool {
         match self {
             SegmentInput::Unsorted(r) => r.is_empty(),
-            SegmentInput::Sorted(r) => r.is_empty(),
+            // Checked once opened (see `put_segment`).
+            SegmentInput::Encoded(_) => false,
             SegmentInput::Merge(r) => r.iter().all(|s| s.record_count() == 0),
         }
     }
@@ -234,19 +235,25 @@ impl SegmentStore {
         let builder = self.builder;
         let (count, bytes, reader) = tokio::task::spawn_blocking(
             move || -> Result<(u64, Bytes, SegmentReader)> {
-                let (count, bytes) = match records {
-                    SegmentInput::Unsorted(r) => (r.len(), builder.build(r)?),
-                    SegmentInput::Sorted(r) => (r.len(), builder.build_sorted(&r)?),
+                let bytes = match records {
+                    SegmentInput::Unsorted(r) => builder.build(r)?,
+                    SegmentInput::Encoded(bytes) => bytes,
                     SegmentInput::Merge(inputs) => {
                         let refs: Vec<&SegmentReader> = inputs.iter().map(|r| r.as_ref()).collect();
                         let mut enc = builder.encoder(refs.iter().map(|r| r.byte_len()).sum())?;
-                        let count = merge_segments(&refs, |r| enc.push(r))?;
-                        (count as usize, enc.finish()?)
+                        merge_segments(&refs, |r| enc.push(r))?;
+                        enc.finish()?
                     }
                 };
                 let bytes = Bytes::from(bytes);
+                // Validates what was encoded here or elsewhere, and counts its records.
                 let reader = SegmentReader::open(bytes.clone())?;
-                Ok((count as u64, bytes, reader))
+                if reader.record_count() == 0 {
+                    return Err(StoreError::InvalidArgument(
+                        "refusing to write an empty segment".into(),
+                    ));
+                }
+                Ok((reader.record_count(), bytes, reader))
             },
         )
         .await??;
@@ -281,14 +288,22 @@ impl SegmentStore {
             .await
     }
 
-    /// [`SegmentStore::write`] for records already in segment order (no copy, no sort).
-    pub async fn write_sorted(
+    /// An encoder with this store's segment settings, for [`SegmentStore::write_encoded`]:
+    /// records streamed in segment order, with no copy or sort of them all first.
+    /// `capacity` is a hint for the encoded size in bytes.
+    pub fn encoder(&self, capacity: usize) -> Result<SegmentEncoder> {
+        self.builder.encoder(capacity)
+    }
+
+    /// [`SegmentStore::write`] for a segment already encoded (by [`SegmentStore::encoder`]);
+    /// the bytes are validated like any segment read back.
+    pub async fn write_encoded(
         &self,
         stream: &str,
-        records: SortedRecords,
+        bytes: Vec<u8>,
         max_lsn: u64,
     ) -> Result<SegmentMeta> {
-        self.write_input(stream, SegmentInput::Sorted(records), max_lsn)
+        self.write_input(stream, SegmentInput::Encoded(bytes), max_lsn)
             .await
     }
 

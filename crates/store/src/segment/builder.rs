@@ -1,6 +1,6 @@
 //! Encoding records into segment bytes.
 
-use super::{BlockMeta, Record, RecordRef, SortedRecords, BLOCK_HEADER_LEN, DEFAULT_BLOCK_BYTES, MAX_BLOCK_BYTES};
+use super::{BlockMeta, Record, RecordRef, BLOCK_HEADER_LEN, DEFAULT_BLOCK_BYTES, MAX_BLOCK_BYTES};
 use super::{SEGMENT_MAGIC, SEGMENT_TRAILER_LEN, SEGMENT_VERSION};
 use crate::bloom::{key_hash, Bloom};
 use crate::codec::{put_uvarint, zigzag};
@@ -55,16 +55,6 @@ impl SegmentBuilder {
         let mut enc = self.encoder(records.len() * 16 + 256)?;
         for r in &records {
             enc.push(r.as_ref())?;
-        }
-        enc.finish()
-    }
-
-    /// Encodes records that are already in segment order as one segment, without copying or
-    /// sorting them.
-    pub fn build_sorted(&self, records: &SortedRecords) -> Result<Vec<u8>> {
-        let mut enc = self.encoder(records.len() * 16 + 256)?;
-        for r in records.iter() {
-            enc.push(r)?;
         }
         enc.finish()
     }
@@ -288,6 +278,22 @@ fn common_prefix(a: &[u8], b: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::common_prefix;
+    use crate::segment::{RecordRef, SegmentBuilder};
+
+    #[test]
+    fn the_encoder_refuses_records_out_of_order() {
+        let rec = |key: &'static [u8], ts| RecordRef { key, ts, value: b"v" };
+        let mut enc = SegmentBuilder::new().encoder(0).unwrap();
+        enc.push(rec(b"b", 5)).unwrap();
+        enc.push(rec(b"b", 5)).unwrap();
+        assert!(enc.push(rec(b"b", 4)).is_err(), "time going backwards within a key");
+        assert!(enc.push(rec(b"a", 9)).is_err(), "a smaller key");
+        enc.push(rec(b"c", -1)).unwrap();
+        let bytes = enc.finish().unwrap();
+        let seg = crate::segment::SegmentReader::open(bytes.into()).unwrap();
+        assert_eq!(seg.record_count(), 3, "refused records were not written");
+        assert_eq!(seg.distinct_keys(), 2);
+    }
 
     #[test]
     fn common_prefix_cases() {

@@ -58,8 +58,7 @@ impl Record {
     }
 }
 
-/// A record borrowed from whoever owns its bytes (a [`Record`], [`SortedRecords`] or a
-/// [`RecordCursor`]).
+/// A record borrowed from whoever owns its bytes (a [`Record`] or a [`RecordCursor`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordRef<'a> {
     /// Grouping key.
@@ -142,12 +141,10 @@ pub(crate) struct BlockMeta {
 mod builder;
 mod merge;
 mod reader;
-mod sorted;
 
 pub use builder::{SegmentBuilder, SegmentEncoder};
 pub use merge::merge_segments;
 pub use reader::{RecordCursor, SegmentReader};
-pub use sorted::SortedRecords;
 
 #[cfg(test)]
 mod tests {

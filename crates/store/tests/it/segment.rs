@@ -1,6 +1,6 @@
 use bytes::Bytes;
 use proptest::prelude::*;
-use watchtrail_store::{KeyFilter, Record, SegmentBuilder, SegmentReader, SortedRecords};
+use watchtrail_store::{KeyFilter, Record, RecordRef, SegmentBuilder, SegmentReader};
 
 const KEYS: &[&[u8]] = &[
     b"",
@@ -105,22 +105,20 @@ proptest! {
     }
 
     #[test]
-    fn sorted_input_builds_the_same_bytes(
+    fn streamed_records_build_the_same_bytes(
         records in prop::collection::vec(record(), 0..120),
         block_bytes in prop_oneof![Just(1usize), 16usize..512, Just(65536usize)],
     ) {
         let builder = SegmentBuilder::new().block_bytes(block_bytes);
         let mut stable = records.clone();
         stable.sort_by(Record::cmp_key_ts);
-        let mut sorted = SortedRecords::default();
-        for (i, r) in stable.iter().enumerate() {
-            if i == 0 || stable[i - 1].key != r.key {
-                sorted.start_key(&r.key).unwrap();
-            }
-            sorted.push(r.ts, &r.value).unwrap();
+        let mut enc = builder.encoder(0).unwrap();
+        for r in &stable {
+            // Each record from a buffer reused right after the push.
+            let (key, value) = (r.key.clone(), r.value.clone());
+            enc.push(RecordRef { key: &key, ts: r.ts, value: &value }).unwrap();
         }
-        prop_assert_eq!(sorted.len(), records.len());
-        prop_assert_eq!(builder.build_sorted(&sorted).unwrap(), builder.build(records).unwrap());
+        prop_assert_eq!(enc.finish().unwrap(), builder.build(records).unwrap());
     }
 
     #[test]
