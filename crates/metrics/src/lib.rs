@@ -5,12 +5,14 @@
 //! - [`validate`]: every input rule and limit, with AWS's error codes.
 //! - [`engine`]: durable storage (WAL → head → segments) and reads.
 //! - [`stats`]: period bucketing and statistics.
+//! - [`extended`]: extended statistic names (percentiles, trimmed means, …) and their bounds.
 //! - [`service`]: the operations as plain Rust methods.
 //! - [`ops`]: registration with the wire gateway.
 
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod extended;
 pub mod model;
 pub mod ops;
 pub mod paging;
