@@ -26,16 +26,6 @@ enum SegmentInput {
     Merge(Vec<Arc<SegmentReader>>),
 }
 
-impl SegmentInput {
-    fn is_empty(&self) -> bool {
-        match self {
-            SegmentInput::Unsorted(r) => r.is_empty(),
-            // Checked once opened (see `put_segment`).
-            SegmentInput::Encoded(_) => false,
-            SegmentInput::Merge(r) => r.iter().all(|s| s.record_count() == 0),
-        }
-    }
-}
 /// Object path prefix under which every segment lives.
 pub const SEGMENTS_PREFIX: &str = "segments";
 const SCAN_RETRIES: usize = 3;
@@ -316,11 +306,7 @@ impl SegmentStore {
         if stream.is_empty() {
             return Err(StoreError::InvalidArgument("stream name is empty".into()));
         }
-        if records.is_empty() {
-            return Err(StoreError::InvalidArgument(
-                "refusing to write an empty segment".into(),
-            ));
-        }
+        // (`put_segment` refuses an empty segment.)
         let _guard = self.registering.read().await;
         let meta = self.put_segment(stream, records, max_lsn, 0).await?;
         let m = meta.clone();
