@@ -148,7 +148,6 @@ fn lowercase_percent(s: &str) -> Option<f64> {
 
 /// One end of a range: empty (open), `N%` or `N`, where N is `-?\d+(\.\d{1,10})?`. Returns
 /// the number and whether it was a percentage.
-#[allow(clippy::type_complexity)]
 fn bound(s: &str) -> Option<Option<(f64, bool)>> {
     if s.is_empty() {
         return Some(None);

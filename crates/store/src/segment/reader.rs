@@ -226,7 +226,8 @@ impl SegmentReader {
                 return Ok(out);
             }
         }
-        let mut decoder = BlockDecoder::new()?;
+        // Created on the first block that needs decoding: many scans skip every block.
+        let mut decoder: Option<BlockDecoder> = None;
         for (i, b) in self.blocks.iter().enumerate() {
             if filter.is_past(&b.first_key) {
                 break;
@@ -234,6 +235,10 @@ impl SegmentReader {
             if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
                 continue;
             }
+            let decoder = match &mut decoder {
+                Some(d) => d,
+                None => decoder.insert(BlockDecoder::new()?),
+            };
             decoder.decode(self, i)?;
             out.extend(
                 decoder

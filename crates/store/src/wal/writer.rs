@@ -53,8 +53,9 @@ impl Writer {
             // A recycled file still holds old records behind the last one written, a new
             // one zero-fill: cut them off, so that a clean restart finds the file ending at
             // its last record.
-            let physical = self.file.metadata().map(|m| m.len()).unwrap_or(self.file_len);
-            if physical > self.file_len {
+            // (`allocated` is the file's length on disk.)
+            let cut = self.allocated > self.file_len;
+            if cut {
                 if let Err(e) = self.file.set_len(self.file_len) {
                     tracing::warn!(error = %e, "could not cut a recycled wal file at its last record");
                 }
@@ -63,7 +64,7 @@ impl Writer {
             // the file may have changed just now).
             let synced = match self.opts.sync {
                 SyncMode::NoSync => self.file.sync_data(),
-                SyncMode::Fsync if physical > self.file_len => self.file.sync_all(),
+                SyncMode::Fsync if cut => self.file.sync_all(),
                 SyncMode::Fsync => Ok(()),
             };
             if let Err(e) = synced {
