@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, Iterable
 
 NS = "Watchtrail/PyScenario"
@@ -95,6 +97,18 @@ class Datum:
         counts = self.counts or tuple(1.0 for _ in self.values)
         live = [(v, c) for v, c in zip(self.values, counts) if c > 0]
         return (sum(c for _, c in live), sum(v * c for v, c in live), min(v for v, _ in live), max(v for v, _ in live))
+
+    def raw(self) -> list[tuple[float, float]] | None:
+        """The datum's raw (value, count) pairs; None when it has none (an aggregated
+        statistic set, reference §2.3)."""
+        if self.value is not None:
+            return [(self.value, 1.0)]
+        if self.stats is not None:
+            c, s, lo, hi = self.stats
+            return [(lo, c)] if lo == hi and abs(s - lo * c) <= 1e-9 * abs(s) else None
+        assert self.values is not None
+        counts = self.counts or tuple(1.0 for _ in self.values)
+        return [(v, c) for v, c in zip(self.values, counts) if c > 0]
 
     def stored_offset(self) -> int:
         """The timestamp after truncation to the storage resolution (1 s or 60 s)."""
@@ -213,6 +227,30 @@ class Expected:
                 groups.setdefault(b, []).append(d.parts())
         return {b: self.fold(p) for b, p in sorted(groups.items()) if sum(x[0] for x in p) > 0}
 
+    def raw_buckets(self, data: list[Datum], start: float, end: float, period: int) -> dict[int, list[tuple[float, float]] | None]:
+        """Each period's raw (value, count) pairs, None where some datum has none."""
+        s = self.rounded_start(start, period)
+        groups: dict[int, list | None] = {}
+        for d in data:
+            t = d.stored_offset()
+            if s <= t < end:
+                b = s + (t - s) // period * period
+                raw = d.raw()
+                have = groups.setdefault(b, [])
+                groups[b] = None if raw is None or have is None else have + raw
+        return dict(sorted(groups.items()))
+
+    def extended_statistics(self, namespace, name, dims, start, end, period, names, unit=None) -> list[dict[str, Any]]:
+        """GetMetricStatistics datapoints for ExtendedStatistics, canonical."""
+        out = []
+        units = sorted({(d.unit or "None") for d in self._select(namespace, name, dims, unit)})
+        for u in units:
+            for b, pairs in self.raw_buckets(self._select(namespace, name, dims, u), start, end, period).items():
+                values = {n: v for n in names if (v := extended_statistic(n, pairs)) is not None}
+                if values:
+                    out.append({"Timestamp": b, "Unit": u, "ExtendedStatistics": values})
+        return sorted(out, key=lambda p: (p["Timestamp"], p["Unit"]))
+
     def statistics(self, namespace, name, dims, start, end, period, stats, unit=None) -> list[dict[str, Any]]:
         """GetMetricStatistics datapoints, canonical (sorted by timestamp then unit)."""
         out = []
@@ -227,6 +265,9 @@ class Expected:
 
     def series(self, namespace, name, dims, start, end, period, stat, unit=None) -> list[tuple[int, float]]:
         """One GetMetricData MetricStat series, ascending."""
+        if stat not in STATS:
+            raw = self.raw_buckets(self._select(namespace, name, dims, unit), start, end, period)
+            return [(b, v) for b, pairs in raw.items() if (v := extended_statistic(stat, pairs)) is not None]
         return [(b, agg[stat]) for b, agg in self.buckets(self._select(namespace, name, dims, unit), start, end, period).items()]
 
     def metrics(self, namespace=None, name=None, dim_filters=()) -> list[dict[str, Any]]:
@@ -242,6 +283,70 @@ class Expected:
                 continue
             seen[metric_id(d.namespace, d.name, d.dims)] = metric_json(d.namespace, d.name, d.dims)
         return sort_metrics(list(seen.values()))
+
+
+def extended_statistic(name: str, pairs: list[tuple[float, float]] | None) -> float | None:
+    """An extended statistic by the definitions in docs/deviations.md, from raw pairs, with
+    exact rational arithmetic for ranks; None when unavailable or undefined."""
+    if not pairs or any(v < 0 for v, _ in pairs):
+        return None
+    merged: dict[float, Fraction] = {}
+    for v, c in pairs:
+        merged[v] = merged.get(v, Fraction(0)) + Fraction(c)
+    values = sorted(merged.items())
+    total = sum(c for _, c in values)
+
+    def percentile(p: Fraction) -> float:
+        cum = Fraction(0)
+        for v, c in values:
+            cum += c
+            if cum * 100 >= p * total:
+                return v
+        return values[-1][0]
+
+    m = re.fullmatch(r"(p|tm|tc|ts|wm)(\d{1,2}(?:\.\d{1,10})?|100)", name)
+    if m and m[1] == "p":
+        return percentile(Fraction(m[2]))
+    if m:
+        kind, lo, hi, pct = m[1].upper(), None, Fraction(m[2]), True
+    elif name == "IQM":
+        kind, lo, hi, pct = "TM", Fraction(25), Fraction(75), True
+    else:
+        m = re.fullmatch(r"(TM|TC|TS|WM|PR)\(([^:]*):([^)]*)\)", name)
+        assert m, name
+        kind, pct = m[1], m[2].endswith("%") or m[3].endswith("%")
+        lo = Fraction(m[2].rstrip("%")) if m[2] else None
+        hi = Fraction(m[3].rstrip("%")) if m[3] else None
+    kept = []
+    before = Fraction(0)
+    for v, c in values:
+        after = before + c
+        if pct:
+            inside = (lo is None or after * 100 > lo * total) and (hi is None or before * 100 < hi * total)
+        else:
+            inside = (lo is None or v > float(lo)) and (hi is None or v <= float(hi))
+        if inside:
+            kept.append((v, c))
+        before = after
+    count = sum(c for _, c in kept)
+    total_sum = math.fsum(v * float(c) for v, c in kept)
+    if kind == "TM":
+        return total_sum / float(count) if kept else None
+    if kind == "TC":
+        return float(count)
+    if kind == "TS":
+        return total_sum
+    if kind == "PR":
+        return float(count) * 100 / float(total)
+    assert kind == "WM"
+    if pct:
+        if not kept:
+            return None
+        floor, ceiling = kept[0][0], kept[-1][0]
+    else:
+        floor = float(lo) if lo is not None else -math.inf
+        ceiling = float(hi) if hi is not None else math.inf
+    return math.fsum(min(max(v, floor), ceiling) * float(c) for v, c in values) / float(total)
 
 
 # --------------------------------------------------------------------------------------------
@@ -270,6 +375,16 @@ def canonical_datapoints(resp: dict[str, Any], base: int, stats: list[str]) -> l
             else:
                 assert st not in p, f"{st} returned though not requested: {p}"
         out.append(dp)
+    return sorted(out, key=lambda p: (p["Timestamp"], p["Unit"]))
+
+
+def canonical_extended_datapoints(resp: dict[str, Any], base: int) -> list[dict[str, Any]]:
+    out = []
+    for p in resp.get("Datapoints", []):
+        for st in STATS:
+            assert st not in p, f"{st} returned though only extended statistics were requested: {p}"
+        ext = {k: number(v) for k, v in p.get("ExtendedStatistics", {}).items()}
+        out.append({"Timestamp": offset_of(p["Timestamp"], base), "Unit": p.get("Unit"), "ExtendedStatistics": ext})
     return sorted(out, key=lambda p: (p["Timestamp"], p["Unit"]))
 
 

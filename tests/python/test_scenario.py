@@ -31,6 +31,7 @@ from scenario import (
     Expected,
     base_time,
     canonical_datapoints,
+    canonical_extended_datapoints,
     canonical_metrics,
     canonical_result,
     fleet_data,
@@ -61,6 +62,24 @@ GMS_CASES: dict[str, tuple] = {
 }
 
 EMPTY_GMS_CASES = {"latency_unit_without_data", "latency_partial_dims"}
+
+# name -> (MetricName, Dimensions, start offset, end offset, Period, ExtendedStatistics, Unit)
+GMS_EXT_CASES: dict[str, tuple] = {
+    "latency_ms_ext_p300": (
+        "Latency",
+        D_LATENCY,
+        0,
+        END,
+        300,
+        ["p50", "p90", "p100", "tm90", "IQM", "TC(12:20.5)", "TS(25%:75%)", "wm90", "WM(11:21)", "PR(:20)"],
+        "Milliseconds",
+    ),
+    "latency_all_units_ext_p60": ("Latency", D_LATENCY, 0, END, 60, ["p0", "p99.9", "TM(10%:90%)"], None),
+    "payload_ext_p120": ("Payload", D_PAYLOAD, 0, END, 120, ["p50", "p99", "TM(150:300)", "tc50", "PR(100:200)"], None),
+    "requests_ext_statistic_sets": ("Requests", D_REQUESTS, 0, END, 60, ["p50"], None),
+    "hires_ext_p10": ("HiRes", D_HIRES, 0, 120, 10, ["p50", "IQM", "ts99"], None),
+    "precision_ext_negative_value": ("Precision", [], 0, END, 60, ["p50", "TC(:1)"], None),
+}
 
 # name -> ListMetrics parameters
 LM_CASES: dict[str, dict[str, Any]] = {
@@ -98,6 +117,9 @@ GMD_QUERIES = [
     _stat("hi_sum", "HiRes", D_HIRES, "Sum", 10),
     _stat("hidden", "Requests", D_REQUESTS, "Minimum", 60, return_data=False),
     _stat("absent", "NoSuchMetric", D_REQUESTS, "Average", 60),
+    _stat("lat_p90", "Latency", D_LATENCY, "p90", 60, unit="Milliseconds"),
+    _stat("pay_iqm", "Payload", D_PAYLOAD, "IQM", 120),
+    _stat("req_p50", "Requests", D_REQUESTS, "p50", 60),
 ]
 GMD_PAGE = 7
 GMD_PAGED_QUERIES = [GMD_QUERIES[0], GMD_QUERIES[2]]
@@ -181,6 +203,23 @@ def run_scenario(client, base: int) -> tuple[dict[str, Any], dict[str, Any]]:
         gms[name] = {"Label": resp.get("Label"), "Datapoints": canonical_datapoints(resp, base, stats)}
     out["get_metric_statistics"] = gms
 
+    ext = {}
+    for name, (metric, dims, start, end, period, names, unit) in GMS_EXT_CASES.items():
+        kwargs = {
+            "Namespace": NS,
+            "MetricName": metric,
+            "Dimensions": dims,
+            "StartTime": ts(base, start),
+            "EndTime": ts(base, end),
+            "Period": period,
+            "ExtendedStatistics": names,
+        }
+        if unit:
+            kwargs["Unit"] = unit
+        resp = client.get_metric_statistics(**kwargs)
+        ext[name] = {"Label": resp.get("Label"), "Datapoints": canonical_extended_datapoints(resp, base)}
+    out["get_metric_statistics_extended"] = ext
+
     lm = {name: list_all(client, params) for name, params in LM_CASES.items()}
     paginated = []
     for page in client.get_paginator("list_metrics").paginate(Namespace=FLEET_NS):
@@ -238,6 +277,32 @@ def test_get_metric_statistics(scenario, expected, case):
     want = expected.statistics(ns, metric, dims, start, end, period, stats, unit)
     assert want or case in EMPTY_GMS_CASES, "the expectation itself should not be empty"
     assert got["Datapoints"] == want
+
+
+@pytest.mark.parametrize("case", sorted(GMS_EXT_CASES))
+def test_get_metric_statistics_extended(scenario, expected, case):
+    metric, dims, start, end, period, names, unit = GMS_EXT_CASES[case]
+    got = scenario["result"]["get_metric_statistics_extended"][case]
+    assert got["Label"] == metric
+    want = expected.extended_statistics(NS, metric, dims, start, end, period, names, unit)
+    assert want or case == "requests_ext_statistic_sets", "the expectation itself should not be empty"
+    assert got["Datapoints"] == want
+
+
+def test_get_metric_statistics_extended_hand_checked(scenario):
+    """Numbers worked out by hand from the data and the definitions in docs/deviations.md."""
+    ext = scenario["result"]["get_metric_statistics_extended"]
+    # Latency (ms), minutes 0-4: 10, 10.5, 11, 11.5, 12 and 20, 20.25, 20.5, 20.75, 21.
+    first = ext["latency_ms_ext_p300"]["Datapoints"][0]["ExtendedStatistics"]
+    assert first["p50"] == 12.0 and first["p90"] == 20.75 and first["p100"] == 21.0
+    assert first["tm90"] == (10 + 10.5 + 11 + 11.5 + 12 + 20 + 20.25 + 20.5 + 20.75) / 9
+    assert first["TC(12:20.5)"] == 3.0, "12 is excluded, 20.5 included"
+    assert first["PR(:20)"] == 60.0
+    assert first["WM(11:21)"] == (11 + 11 + 11 + 11.5 + 12 + 20 + 20.25 + 20.5 + 20.75 + 21) / 10
+    # Requests are aggregated statistic sets: no percentiles, no datapoints.
+    assert ext["requests_ext_statistic_sets"]["Datapoints"] == []
+    # Precision holds one negative value (minute 3): that minute alone has no datapoint.
+    assert [p["Timestamp"] for p in ext["precision_ext_negative_value"]["Datapoints"]] == [0, 60, 120, 240]
 
 
 def test_get_metric_statistics_hand_checked(scenario):

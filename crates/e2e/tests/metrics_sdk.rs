@@ -91,6 +91,161 @@ async fn put_then_get_statistics_every_datum_form() {
 }
 
 #[tokio::test]
+async fn extended_statistics_are_exact_and_follow_the_availability_rules() {
+    let ts = start().await;
+    let cw = cloudwatch(&ts);
+    let (_, now) = minute_now();
+    let t0 = now - 600;
+    let datum = |offset: i64| {
+        MetricDatum::builder()
+            .metric_name("Lat")
+            .timestamp(at(t0 + offset))
+            .unit(StandardUnit::Milliseconds)
+    };
+    let mut req = cw.put_metric_data().namespace("Ext");
+    // Period 1: the values 1..100 one by one. Period 2: a distribution.
+    for v in (1..=100).rev() {
+        req = req.metric_data(datum(0).value(v as f64).build());
+    }
+    req = req.metric_data(
+        datum(60)
+            .values(1.0)
+            .values(10.0)
+            .values(100.0)
+            .counts(50.0)
+            .counts(45.0)
+            .counts(5.0)
+            .build(),
+    );
+    // Period 3: an aggregated statistic set; period 4: a negative value. Neither has
+    // extended statistics (reference §2.3).
+    req = req.metric_data(datum(120).value(3.0).build());
+    req = req.metric_data(
+        datum(120)
+            .statistic_values(
+                StatisticSet::builder()
+                    .sample_count(2.0)
+                    .sum(3.0)
+                    .minimum(1.0)
+                    .maximum(2.0)
+                    .build(),
+            )
+            .build(),
+    );
+    req = req
+        .metric_data(datum(180).value(5.0).build())
+        .metric_data(datum(180).value(-1.0).build());
+    req.send().await.expect("put");
+
+    let names = ["p50", "p99", "tm90", "IQM", "TC(10:20)", "PR(:25)", "wm90"];
+    let mut get = cw
+        .get_metric_statistics()
+        .namespace("Ext")
+        .metric_name("Lat")
+        .start_time(at(t0))
+        .end_time(at(t0 + 240))
+        .period(60);
+    for n in names {
+        get = get.extended_statistics(n);
+    }
+    let out = get.send().await.expect("get");
+    let mut dps = out.datapoints().to_vec();
+    dps.sort_by_key(|d| d.timestamp().map(|t| t.secs()));
+    assert_eq!(
+        dps.len(),
+        2,
+        "periods 3 and 4 have no extended statistics: {dps:?}"
+    );
+    let stats = |i: usize| {
+        let m = dps[i].extended_statistics().expect("ExtendedStatistics");
+        names.iter().map(|n| m.get(*n).copied()).collect::<Vec<_>>()
+    };
+    assert_eq!(dps[0].timestamp().map(|t| t.secs()), Some(t0));
+    assert_eq!(dps[0].unit(), Some(&StandardUnit::Milliseconds));
+    assert_eq!(
+        dps[0].sample_count(),
+        None,
+        "only the extended statistics asked for"
+    );
+    assert_eq!(
+        stats(0),
+        [50.0, 99.0, 45.5, 50.5, 10.0, 25.0, 49.95]
+            .map(Some)
+            .to_vec()
+    );
+    let low_mean = (50.0 + 450.0) / 95.0;
+    assert_eq!(
+        stats(1),
+        [
+            1.0,
+            100.0,
+            low_mean,
+            low_mean,
+            0.0,
+            95.0,
+            (50.0 + 450.0 + 50.0) / 100.0
+        ]
+        .map(Some)
+        .to_vec()
+    );
+
+    // The same statistics as GetMetricData Stats; periods without them have no point.
+    let metric = Metric::builder()
+        .namespace("Ext")
+        .metric_name("Lat")
+        .build();
+    let q = |id: &str, stat: &str| {
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(
+                MetricStat::builder()
+                    .metric(metric.clone())
+                    .period(60)
+                    .stat(stat)
+                    .build(),
+            )
+            .build()
+    };
+    let out = cw
+        .get_metric_data()
+        .metric_data_queries(q("p99", "p99"))
+        .metric_data_queries(q("iqm", "TM(25%:75%)"))
+        .metric_data_queries(q("avg", "Average"))
+        .start_time(at(t0))
+        .end_time(at(t0 + 240))
+        .scan_by(ScanBy::TimestampAscending)
+        .send()
+        .await
+        .expect("get_metric_data");
+    let by_id = |id: &str| {
+        out.metric_data_results()
+            .iter()
+            .find(|r| r.id() == Some(id))
+            .unwrap()
+    };
+    assert_eq!(by_id("p99").values(), [99.0, 100.0]);
+    assert_eq!(by_id("iqm").values(), [50.5, low_mean]);
+    assert_eq!(
+        by_id("avg").values().len(),
+        4,
+        "basic statistics are available everywhere"
+    );
+
+    let bad = cw
+        .get_metric_data()
+        .metric_data_queries(q("m", "p101"))
+        .start_time(at(t0))
+        .end_time(at(t0 + 60))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad.into_service_error().meta().code(),
+        Some("InvalidParameterValue")
+    );
+}
+
+#[tokio::test]
 async fn units_are_kept_apart_and_filter_reads() {
     let ts = start().await;
     let cw = cloudwatch(&ts);

@@ -414,12 +414,14 @@ fn get_metric_statistics_rows(t: &mut Table) {
         gms(end, &[("ExtendedStatistics", strs(&["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11"]))], &["Statistics"]),
         IPV,
     );
-    t.err(
-        "ExtendedStatistics p99 (not supported yet, deviations.md)",
-        GMS,
-        gms(end, &[("ExtendedStatistics", strs(&["p99"]))], &["Statistics"]),
-        IPV,
-    );
+    for bad in ["p101", "P99", "p99.12345678901", "TM(90%:10%)", "TM(:)", "PR(10%:90%)", "TM(10%:90)", "o99", "p99_E", "Average"] {
+        t.err(
+            format!("ExtendedStatistics {bad}"),
+            GMS,
+            gms(end, &[("ExtendedStatistics", strs(&["p50", bad]))], &["Statistics"]),
+            IPV,
+        );
+    }
     t.err("Unit not in StandardUnit", GMS, gms(end, &[("Unit", json!("Furlongs"))], &[]), IPV);
 }
 
@@ -436,6 +438,18 @@ fn get_metric_statistics_valid_rows(t: &mut Table) {
         t.ok(format!("Period {p} (60 periods)"), GMS, gms(end, &[("Period", json!(p)), ("StartTime", ts(end - 60 * p))], &[]));
     }
     t.ok("Unit filter Milliseconds", GMS, gms(end, &[("Unit", json!("Milliseconds"))], &[]));
+    t.ok(
+        "exactly 10 ExtendedStatistics, every form",
+        GMS,
+        gms(
+            end,
+            &[(
+                "ExtendedStatistics",
+                strs(&["p99.9", "p0", "p100", "tm90", "IQM", "TM(10%:90%)", "TC(0.005:0.030)", "TS(:99%)", "WM(150:)", "PR(:300)"]),
+            )],
+            &["Statistics"],
+        ),
+    );
     t.ok("fractional StartTime", GMS, gms(end, &[("StartTime", ts_f(end as f64 - 3599.5))], &[]));
 }
 

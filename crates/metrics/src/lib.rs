@@ -5,6 +5,7 @@
 //! - [`validate`]: every input rule and limit, with AWS's error codes.
 //! - [`engine`]: durable storage (WAL → head → segments) and reads.
 //! - [`stats`]: period bucketing and statistics.
+//! - [`exact`]: extended statistics computed exactly over a period's raw values.
 //! - [`extended`]: extended statistic names (percentiles, trimmed means, …) and their bounds.
 //! - [`service`]: the operations as plain Rust methods.
 //! - [`ops`]: registration with the wire gateway.
@@ -12,6 +13,7 @@
 pub mod api;
 pub mod engine;
 pub mod error;
+pub mod exact;
 pub mod extended;
 pub mod model;
 pub mod ops;

@@ -4,7 +4,10 @@ use crate::api::*;
 use crate::engine::{Committer, MetricStore};
 use crate::error::{MetricsError, Result};
 use crate::model::{Dimension, MetricKey, Sample, SampleValue, SeriesKey, Unit};
-use crate::stats::{bucket, period_serves_age, round_start, Aggregate};
+use crate::exact::RawValues;
+use crate::extended::ExtendedStatistic;
+use crate::stats::{bucket, bucket_raw, period_serves_age, round_start, Aggregate, Stat};
+use std::collections::BTreeMap;
 use crate::{paging, validate};
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
@@ -87,7 +90,7 @@ impl MetricsService {
         validate::dimensions("Dimensions".into(), &input.dimensions)?;
         let period = i64::from(input.period);
         validate::period("Period".into(), period)?;
-        let stats = match (&input.statistics, &input.extended_statistics) {
+        let (stats, extended) = match (&input.statistics, &input.extended_statistics) {
             (Some(_), Some(_)) => {
                 return Err(MetricsError::InvalidParameterCombination(
                     "The parameters Statistics and ExtendedStatistics are mutually exclusive and you have specified both.".into(),
@@ -102,7 +105,7 @@ impl MetricsService {
                         "The collection Statistics must have between 1 and 5 members.".into(),
                     ));
                 }
-                s.clone()
+                (s.clone(), Vec::new())
             }
             (None, Some(e)) => {
                 if e.is_empty() || e.len() > 10 {
@@ -110,10 +113,17 @@ impl MetricsService {
                         "The collection ExtendedStatistics must have between 1 and 10 members.".into(),
                     ));
                 }
-                return Err(MetricsError::InvalidParameterValue(format!(
-                    "The value {} for parameter ExtendedStatistics.member.1 is not supported by this server yet.",
-                    e[0]
-                )));
+                let mut parsed = Vec::with_capacity(e.len());
+                for (i, name) in e.iter().enumerate() {
+                    let stat = ExtendedStatistic::parse(name).map_err(|why| {
+                        MetricsError::InvalidParameterValue(format!(
+                            "The value {name} for parameter ExtendedStatistics.member.{} is invalid: {why}.",
+                            i + 1
+                        ))
+                    })?;
+                    parsed.push((name.clone(), stat));
+                }
+                (Vec::new(), parsed)
             }
         };
         validate::time_range(input.start_time, input.end_time)?;
@@ -134,8 +144,14 @@ impl MetricsService {
         if period_serves_age(start, period, now) {
             for key in self.series_for(scope, &metric, input.unit) {
                 let samples = self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?;
-                for (ts, agg) in bucket(&samples, start, input.end_time, period_ms) {
-                    datapoints.push(datapoint(ts, &agg, &stats, key.unit));
+                if extended.is_empty() {
+                    for (ts, agg) in bucket(&samples, start, input.end_time, period_ms) {
+                        datapoints.push(datapoint(ts, &agg, &stats, key.unit));
+                    }
+                } else {
+                    datapoints.extend(bucket_raw(&samples, start, input.end_time, period_ms).into_iter().filter_map(
+                        |(ts, raw)| extended_datapoint(ts, &raw, &extended, key.unit),
+                    ));
                 }
             }
         }
@@ -275,9 +291,9 @@ impl MetricsService {
                     validate::metric_name(validate::Param::Member(&metric_param, "MetricName"), &ms.metric.metric_name)?;
                     validate::dimensions(validate::Param::Member(&metric_param, "Dimensions"), &ms.metric.dimensions)?;
                     validate::period(validate::Param::Member(&stat_param, "Period"), i64::from(ms.period))?;
-                    let stat = crate::api::Statistic::parse(&ms.stat).ok_or_else(|| {
+                    let stat = Stat::parse(&ms.stat).map_err(|why| {
                         MetricsError::InvalidParameterValue(format!(
-                            "The value {} for parameter {p}.MetricStat.Stat is invalid or not supported by this server yet.",
+                            "The value {} for parameter {p}.MetricStat.Stat is invalid: {why}.",
                             ms.stat
                         ))
                     })?;
@@ -307,7 +323,7 @@ impl MetricsService {
                 for key in self.series_for(scope, &metric, ms.unit) {
                     all.extend(self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?);
                 }
-                points = bucket(&all, start, input.end_time, period * 1000).into_iter().map(|(t, a)| (t, a.get(stat))).collect();
+                points = stat.points(&all, start, input.end_time, period * 1000);
             }
             if scan == ScanBy::TimestampDescending {
                 points.reverse();
@@ -383,6 +399,23 @@ fn datapoint(ts: Timestamp, agg: &Aggregate, stats: &[crate::api::Statistic], un
         unit,
         extended_statistics: None,
     }
+}
+
+/// A datapoint of extended statistics; the statistics unavailable for the period are left
+/// out, and a period where none is available has no datapoint.
+fn extended_datapoint(ts: Timestamp, raw: &RawValues, stats: &[(String, ExtendedStatistic)], unit: Unit) -> Option<Datapoint> {
+    let values: BTreeMap<String, f64> =
+        stats.iter().filter_map(|(name, stat)| raw.compute(stat).map(|v| (name.clone(), v))).collect();
+    (!values.is_empty()).then_some(Datapoint {
+        timestamp: ts,
+        sample_count: None,
+        average: None,
+        sum: None,
+        minimum: None,
+        maximum: None,
+        unit,
+        extended_statistics: Some(values),
+    })
 }
 
 fn matches_filters(key: &MetricKey, input: &ListMetricsInput) -> bool {

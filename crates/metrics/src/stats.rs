@@ -1,6 +1,8 @@
 //! Aggregation of samples into per-period statistics.
 
 use crate::api::Statistic;
+use crate::exact::RawValues;
+use crate::extended::{ExtendedStatistic, InvalidStatistic};
 use crate::model::{Sample, SampleValue};
 use std::collections::BTreeMap;
 use watchtrail_core::Timestamp;
@@ -77,17 +79,78 @@ pub fn bucket<'a>(
     end: Timestamp,
     period_ms: i64,
 ) -> BTreeMap<Timestamp, Aggregate> {
-    let mut out: BTreeMap<Timestamp, Aggregate> = BTreeMap::new();
+    let mut out = group(samples, start, end, period_ms, Aggregate::empty, Aggregate::add);
+    out.retain(|_, a| !a.is_empty());
+    out
+}
+
+/// Like [`bucket`], keeping each period's raw values (sorted) for extended statistics.
+pub fn bucket_raw<'a>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    start: Timestamp,
+    end: Timestamp,
+    period_ms: i64,
+) -> BTreeMap<Timestamp, RawValues> {
+    let mut out = group(samples, start, end, period_ms, RawValues::new, RawValues::add);
+    out.values_mut().for_each(RawValues::finish);
+    out
+}
+
+fn group<'a, T>(
+    samples: impl IntoIterator<Item = &'a Sample>,
+    start: Timestamp,
+    end: Timestamp,
+    period_ms: i64,
+    empty: impl Fn() -> T,
+    add: impl Fn(&mut T, &SampleValue),
+) -> BTreeMap<Timestamp, T> {
+    let mut out: BTreeMap<Timestamp, T> = BTreeMap::new();
     for s in samples {
         if s.ts < start || s.ts >= end {
             continue;
         }
         let offset = (s.ts.millis() - start.millis()) / period_ms * period_ms;
         let key = start.plus_millis(offset);
-        out.entry(key).or_insert_with(Aggregate::empty).add(&s.value);
+        add(out.entry(key).or_insert_with(&empty), &s.value);
     }
-    out.retain(|_, a| !a.is_empty());
     out
+}
+
+/// A statistic as a query names it: basic (`Average`) or extended (`p99`, `TM(10%:90%)`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stat {
+    /// SampleCount, Sum, Average, Minimum or Maximum.
+    Basic(Statistic),
+    /// A percentile-type statistic, computed exactly from raw values.
+    Extended(ExtendedStatistic),
+}
+
+impl Stat {
+    /// Parses a `Stat` as `MetricStat.Stat` spells it.
+    pub fn parse(s: &str) -> Result<Stat, InvalidStatistic> {
+        match Statistic::parse(s) {
+            Some(b) => Ok(Stat::Basic(b)),
+            None => ExtendedStatistic::parse(s).map(Stat::Extended),
+        }
+    }
+
+    /// One value per period with data, in time order; periods where the statistic is
+    /// unavailable (reference §2.3) or undefined have no point.
+    pub fn points<'a>(
+        &self,
+        samples: impl IntoIterator<Item = &'a Sample>,
+        start: Timestamp,
+        end: Timestamp,
+        period_ms: i64,
+    ) -> Vec<(Timestamp, f64)> {
+        match self {
+            Stat::Basic(b) => bucket(samples, start, end, period_ms).into_iter().map(|(t, a)| (t, a.get(*b))).collect(),
+            Stat::Extended(e) => bucket_raw(samples, start, end, period_ms)
+                .into_iter()
+                .filter_map(|(t, raw)| raw.compute(e).map(|v| (t, v)))
+                .collect(),
+        }
+    }
 }
 
 /// CloudWatch's StartTime rounding: down to the minute when less than 15 days old, to 5 minutes
