@@ -17,6 +17,10 @@ pub enum MetricsError {
     /// `InvalidNextToken`.
     #[error("{0}")]
     InvalidNextToken(String),
+    /// `ValidationError`: a metric math expression that cannot be evaluated (its message
+    /// starts `Error in expression <id>:`).
+    #[error("{0}")]
+    Validation(String),
     /// Storage failed; details are logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -36,6 +40,7 @@ impl AwsError for MetricsError {
             MetricsError::MissingParameter(_) => "MissingParameter",
             MetricsError::InvalidParameterCombination(_) => "InvalidParameterCombination",
             MetricsError::InvalidNextToken(_) => "InvalidNextToken",
+            MetricsError::Validation(_) => "ValidationError",
             MetricsError::Internal(_) => "InternalServiceError",
         }
     }
@@ -46,6 +51,7 @@ impl AwsError for MetricsError {
             MetricsError::MissingParameter(_) => "MissingRequiredParameterException",
             MetricsError::InvalidParameterCombination(_) => "InvalidParameterCombinationException",
             MetricsError::InvalidNextToken(_) => "InvalidNextToken",
+            MetricsError::Validation(_) => "ValidationError",
             MetricsError::Internal(_) => "InternalServiceFault",
         }
     }

@@ -7,6 +7,8 @@
 //! - [`stats`]: period bucketing and statistics.
 //! - [`exact`]: extended statistics computed exactly over a period's raw values.
 //! - [`extended`]: extended statistic names (percentiles, trimmed means, …) and their bounds.
+//! - [`math`]: metric math (expressions, SEARCH, dynamic labels).
+//! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging).
 //! - [`service`]: the operations as plain Rust methods.
 //! - [`ops`]: registration with the wire gateway.
 
@@ -15,6 +17,8 @@ pub mod engine;
 pub mod error;
 pub mod exact;
 pub mod extended;
+pub mod math;
+pub mod metric_data;
 pub mod model;
 pub mod ops;
 pub mod paging;

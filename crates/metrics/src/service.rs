@@ -6,7 +6,7 @@ use crate::error::{MetricsError, Result};
 use crate::model::{Dimension, MetricKey, Sample, SampleValue, SeriesKey, Unit};
 use crate::exact::RawValues;
 use crate::extended::ExtendedStatistic;
-use crate::stats::{bucket, bucket_raw, period_serves_age, round_start, Aggregate, Stat};
+use crate::stats::{bucket, bucket_raw, period_serves_age, round_start, Aggregate};
 use std::collections::BTreeMap;
 use crate::{paging, validate};
 use std::sync::Arc;
@@ -33,8 +33,8 @@ pub struct Scope {
 /// CloudWatch metrics operations.
 #[derive(Clone)]
 pub struct MetricsService {
-    store: Arc<MetricStore>,
-    clock: SharedClock,
+    pub(crate) store: Arc<MetricStore>,
+    pub(crate) clock: SharedClock,
 }
 
 impl MetricsService {
@@ -159,7 +159,7 @@ impl MetricsService {
     }
 
     /// The stored series of `metric`, restricted to `unit` when given.
-    fn series_for(&self, scope: &Scope, metric: &MetricKey, unit: Option<Unit>) -> Vec<SeriesKey> {
+    pub(crate) fn series_for(&self, scope: &Scope, metric: &MetricKey, unit: Option<Unit>) -> Vec<SeriesKey> {
         self.store.with_partition(&scope.account, &scope.region, |p| {
             let Some(p) = p else { return Vec::new() };
             let lo = SeriesKey { metric: metric.clone(), unit: Unit::Seconds };
@@ -235,155 +235,6 @@ impl MetricsService {
             .collect();
         Ok(ListMetricsOutput { metrics, next_token, owning_accounts })
     }
-
-    /// GetMetricData with MetricStat queries.
-    pub async fn get_metric_data(&self, scope: &Scope, input: GetMetricDataInput) -> Result<GetMetricDataOutput> {
-        let queries = &input.metric_data_queries;
-        if queries.is_empty() {
-            return Err(MetricsError::MissingParameter("The parameter MetricDataQueries is required.".into()));
-        }
-        if queries.len() > MAX_QUERIES {
-            return Err(MetricsError::InvalidParameterValue(format!(
-                "The collection MetricDataQueries must not have a size greater than {MAX_QUERIES}."
-            )));
-        }
-        validate::time_range(input.start_time, input.end_time)?;
-        let max_datapoints = input.max_datapoints.map(i64::from).unwrap_or(DEFAULT_MAX_DATAPOINTS);
-        if max_datapoints <= 0 {
-            return Err(MetricsError::invalid_value("MaxDatapoints", max_datapoints));
-        }
-        if let Some(tz) = input.label_options.as_ref().and_then(|l| l.timezone.as_deref()) {
-            if !valid_timezone(tz) {
-                return Err(MetricsError::invalid_value("LabelOptions.Timezone", tz));
-            }
-        }
-        let mut plans = Vec::with_capacity(queries.len());
-        for (i, q) in queries.iter().enumerate() {
-            let p = format!("MetricDataQueries.member.{}", i + 1);
-            if !valid_query_id(&q.id) {
-                return Err(MetricsError::InvalidParameterValue(format!(
-                    "The value {} for parameter {p}.Id is invalid. Ids must start with a lowercase letter and contain only letters, numbers and underscores.",
-                    q.id
-                )));
-            }
-            if queries[..i].iter().any(|o| o.id == q.id) {
-                return Err(MetricsError::InvalidParameterValue(format!("The value {} for parameter {p}.Id is duplicated.", q.id)));
-            }
-            match (&q.metric_stat, &q.expression) {
-                (Some(_), Some(_)) | (None, None) => {
-                    return Err(MetricsError::InvalidParameterValue(format!(
-                        "Exactly one of {p}.MetricStat and {p}.Expression must be specified."
-                    )))
-                }
-                (None, Some(expr)) => {
-                    if expr.is_empty() || expr.chars().count() > 2048 {
-                        return Err(MetricsError::invalid_value(&format!("{p}.Expression"), expr));
-                    }
-                    return Err(MetricsError::InvalidParameterValue(format!(
-                        "The parameter {p}.Expression is not supported by this server yet (metric math arrives with the next release)."
-                    )));
-                }
-                (Some(ms), None) => {
-                    let stat_param = validate::Param::from(p.as_str());
-                    let stat_param = validate::Param::Member(&stat_param, "MetricStat");
-                    let metric_param = validate::Param::Member(&stat_param, "Metric");
-                    validate::namespace(validate::Param::Member(&metric_param, "Namespace"), &ms.metric.namespace)?;
-                    validate::metric_name(validate::Param::Member(&metric_param, "MetricName"), &ms.metric.metric_name)?;
-                    validate::dimensions(validate::Param::Member(&metric_param, "Dimensions"), &ms.metric.dimensions)?;
-                    validate::period(validate::Param::Member(&stat_param, "Period"), i64::from(ms.period))?;
-                    let stat = Stat::parse(&ms.stat).map_err(|why| {
-                        MetricsError::InvalidParameterValue(format!(
-                            "The value {} for parameter {p}.MetricStat.Stat is invalid: {why}.",
-                            ms.stat
-                        ))
-                    })?;
-                    plans.push((q, ms, stat));
-                }
-            }
-        }
-        let fingerprint = paging::fingerprint(&format!("{:?}{:?}{:?}{:?}", queries_digest(queries), input.start_time, input.end_time, input.scan_by));
-        let offset: usize = match &input.next_token {
-            Some(t) => paging::decode_offset(t, &fingerprint)
-                .ok_or_else(|| MetricsError::InvalidNextToken("The specified NextToken is invalid or has expired.".into()))?,
-            None => 0,
-        };
-        let now = self.clock.now();
-        let scan = input.scan_by.unwrap_or_default();
-        let mut full: Vec<QueryPoints> = Vec::new();
-        for (q, ms, stat) in plans {
-            if q.return_data == Some(false) {
-                continue;
-            }
-            let period = i64::from(ms.period);
-            let start = round_start(input.start_time, period, now);
-            let metric = MetricKey::new(ms.metric.namespace.clone(), ms.metric.metric_name.clone(), ms.metric.dimensions.clone());
-            let mut points: Vec<(Timestamp, f64)> = Vec::new();
-            if period_serves_age(start, period, now) {
-                let mut all: Vec<Sample> = Vec::new();
-                for key in self.series_for(scope, &metric, ms.unit) {
-                    all.extend(self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?);
-                }
-                points = stat.points(&all, start, input.end_time, period * 1000);
-            }
-            if scan == ScanBy::TimestampDescending {
-                points.reverse();
-            }
-            let label = q.label.clone().unwrap_or_else(|| ms.metric.metric_name.clone());
-            full.push(QueryPoints { id: q.id.clone(), label, points });
-        }
-        // Page across the concatenation of every query's points.
-        let total: usize = full.iter().map(|q| q.points.len()).sum();
-        let end = offset.saturating_add(max_datapoints as usize).min(total);
-        let mut results = Vec::with_capacity(full.len());
-        let mut seen = 0usize;
-        for QueryPoints { id, label, points } in full {
-            let (lo, hi) = (seen, seen + points.len());
-            seen = hi;
-            let take_from = offset.max(lo).min(hi) - lo;
-            let take_to = end.max(lo).min(hi) - lo;
-            let first_page = offset == 0;
-            if take_from == take_to && !(first_page && points.is_empty()) {
-                continue;
-            }
-            let slice = &points[take_from..take_to];
-            results.push(MetricDataResult {
-                id,
-                label,
-                timestamps: slice.iter().map(|(t, _)| *t).collect(),
-                values: slice.iter().map(|(_, v)| *v).collect(),
-                status_code: if take_to < points.len() { StatusCode::PartialData } else { StatusCode::Complete },
-                messages: Vec::new(),
-            });
-        }
-        let next_token = if end < total { Some(paging::encode_offset(end, &fingerprint)) } else { None };
-        Ok(GetMetricDataOutput { metric_data_results: results, next_token, messages: Vec::new() })
-    }
-}
-
-/// One query's datapoints before paging.
-struct QueryPoints {
-    id: String,
-    label: String,
-    points: Vec<(Timestamp, f64)>,
-}
-
-fn queries_digest(queries: &[MetricDataQuery]) -> String {
-    queries
-        .iter()
-        .map(|q| {
-            let ms = q.metric_stat.as_ref();
-            format!(
-                "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?};",
-                q.id,
-                ms.map(|m| (&m.metric.namespace, &m.metric.metric_name, &m.metric.dimensions)),
-                ms.map(|m| m.period),
-                ms.map(|m| &m.stat),
-                ms.and_then(|m| m.unit),
-                q.return_data,
-                q.label
-            )
-        })
-        .collect()
 }
 
 fn datapoint(ts: Timestamp, agg: &Aggregate, stats: &[crate::api::Statistic], unit: Unit) -> Datapoint {
@@ -432,22 +283,6 @@ fn matches_filters(key: &MetricKey, input: &ListMetricsInput) -> bool {
     })
 }
 
-fn valid_query_id(id: &str) -> bool {
-    let mut chars = id.chars();
-    id.len() <= 255
-        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-fn valid_timezone(tz: &str) -> bool {
-    let b = tz.as_bytes();
-    b.len() == 5
-        && (b[0] == b'+' || b[0] == b'-')
-        && b[1..].iter().all(u8::is_ascii_digit)
-        && (tz[1..3].parse::<u32>().unwrap_or(99) <= 14)
-        && (tz[3..5].parse::<u32>().unwrap_or(99) < 60)
-}
-
 fn group_thousands(n: i64) -> String {
     let s = n.to_string();
     let mut out = String::new();
@@ -468,13 +303,5 @@ mod tests {
     fn helpers() {
         assert_eq!(group_thousands(2880), "2,880");
         assert_eq!(group_thousands(100_800), "100,800");
-        assert!(valid_query_id("m1_x"));
-        assert!(!valid_query_id("M1"));
-        assert!(!valid_query_id("1m"));
-        assert!(!valid_query_id("m-1"));
-        assert!(valid_timezone("+0130"));
-        assert!(valid_timezone("-1000"));
-        assert!(!valid_timezone("0130"));
-        assert!(!valid_timezone("+2500"));
     }
 }
