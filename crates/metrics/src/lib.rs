@@ -6,18 +6,17 @@
 //! - [`engine`]: durable storage (WAL → head → segments) and reads.
 //! - [`stats`]: period bucketing and statistics.
 //! - [`exact`]: extended statistics computed exactly over a period's raw values.
-//! - [`extended`]: extended statistic names (percentiles, trimmed means, …) and their bounds.
-//! - [`math`]: metric math (expressions, SEARCH, dynamic labels).
 //! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging).
 //! - [`service`]: the operations as plain Rust methods.
+//! - [`extended`], [`math`]: the query languages, re-exported from `watchtrail-metrics-lang`.
 //! - [`ops`]: registration with the wire gateway.
+
+pub use watchtrail_metrics_lang::{extended, math};
 
 pub mod api;
 pub mod engine;
 pub mod error;
 pub mod exact;
-pub mod extended;
-pub mod math;
 pub mod metric_data;
 pub mod model;
 pub mod ops;

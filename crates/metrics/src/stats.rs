@@ -2,7 +2,8 @@
 
 use crate::api::Statistic;
 use crate::exact::RawValues;
-use crate::extended::{ExtendedStatistic, InvalidStatistic};
+pub use watchtrail_metrics_lang::extended::{ExtendedStatistic, InvalidStatistic};
+pub use watchtrail_metrics_lang::rounding::round_start;
 use crate::model::{Sample, SampleValue};
 use std::collections::BTreeMap;
 use watchtrail_core::Timestamp;
@@ -153,23 +154,6 @@ impl Stat {
     }
 }
 
-/// CloudWatch's StartTime rounding: down to the minute when less than 15 days old, to 5 minutes
-/// when 15–63 days old, to the hour when older; with a period of 1/5/10/20/30 s, down to that
-/// many seconds instead (reference §1.7).
-pub fn round_start(start: Timestamp, period_s: i64, now: Timestamp) -> Timestamp {
-    let age = now.millis() - start.millis();
-    let step = if period_s < 60 {
-        period_s * 1000
-    } else if age > 63 * Timestamp::DAY {
-        Timestamp::HOUR
-    } else if age > 15 * Timestamp::DAY {
-        5 * Timestamp::MINUTE
-    } else {
-        Timestamp::MINUTE
-    };
-    start.floor_to(step)
-}
-
 /// Whether data at this age can be served at this period (reference §1.6): older than 3 hours
 /// needs a multiple of 60, older than 15 days a multiple of 300, older than 63 days a multiple
 /// of 3600. When it cannot, no datapoints are returned (this is not an error).
@@ -210,18 +194,6 @@ mod tests {
         a.add(&SampleValue::Stats { count: 4.0, sum: 10.0, min: 1.0, max: 4.0 });
         a.add(&SampleValue::Distribution(vec![(2.0, 3.0), (10.0, 1.0)]));
         assert_eq!((a.count, a.sum, a.min, a.max), (8.0, 26.0, 1.0, 10.0));
-    }
-
-    #[test]
-    fn start_rounding_by_age() {
-        let now = Timestamp::from_secs(100 * 86_400);
-        let t = Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60 + 34);
-        assert_eq!(round_start(t, 60, now), Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60));
-        assert_eq!(round_start(t, 10, now), Timestamp::from_secs(99 * 86_400 + 12 * 3600 + 32 * 60 + 30));
-        let old = Timestamp::from_secs(70 * 86_400 + 12 * 3600 + 32 * 60 + 34);
-        assert_eq!(round_start(old, 60, now), Timestamp::from_secs(70 * 86_400 + 12 * 3600 + 30 * 60));
-        let older = Timestamp::from_secs(30 * 86_400 + 12 * 3600 + 32 * 60 + 34);
-        assert_eq!(round_start(older, 60, now), Timestamp::from_secs(30 * 86_400 + 12 * 3600));
     }
 
     #[test]

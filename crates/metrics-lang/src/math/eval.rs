@@ -5,7 +5,7 @@
 use super::functions;
 use super::parse::Expr;
 use super::value::{binary, fail, negate, MathError, Series, Value};
-use crate::stats::round_start;
+use crate::rounding::round_start;
 use watchtrail_core::Timestamp;
 
 /// The request's time range: which timestamps a period has.

@@ -1,0 +1,10 @@
+//! CloudWatch's query languages, as pure functions with no storage behind them (so they build
+//! fast, fuzz cheaply and are tested without a server).
+//!
+//! - [`extended`]: extended statistic names (`p99`, `TM(10%:90%)` …) and their bounds.
+//! - [`math`]: metric math (expressions, functions, SEARCH, dynamic labels).
+//! - [`rounding`]: CloudWatch's StartTime rounding, shared by statistics and metric math.
+
+pub mod extended;
+pub mod math;
+pub mod rounding;
