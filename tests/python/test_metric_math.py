@@ -1,9 +1,9 @@
-"""The metric math golden cases (tests/golden/metric_math.cases) through this venv's client:
-boto3 over JSON 1.0 in the current venv, legacy botocore over Query in the legacy one. The
-Rust SDK (CBOR) runs the same file in crates/e2e/tests/metric_math_golden.rs.
+"""The metric math and Metrics Insights golden cases (tests/golden/*.cases) through this venv's
+client: boto3 over JSON 1.0 in the current venv, legacy botocore over Query in the legacy one.
+The Rust SDK (CBOR) runs the same files in crates/e2e/tests/metric_math_golden.rs.
 
-Each case is one GetMetricData call on a dedicated server holding the file's data; every case
-is its own test, named after the case."""
+Each case is one GetMetricData call on a dedicated server holding its file's data (one server
+per file); every case is its own test, named after its file and the case."""
 
 from __future__ import annotations
 
@@ -18,7 +18,9 @@ import pytest
 
 from conftest import EXPECTED_PROTOCOL, client_protocol, make_client, running_server
 
-CASES_FILE = Path(__file__).resolve().parents[1] / "golden" / "metric_math.cases"
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+FILES = {"math": GOLDEN / "metric_math.cases", "insights": GOLDEN / "metrics_insights.cases"}
+MINIMUM_CASES = {"math": 120, "insights": 40}
 
 
 @dataclass
@@ -105,7 +107,8 @@ def parse_file(text: str):
     return data, base, cases
 
 
-DATA, BASE, CASES = parse_file(CASES_FILE.read_text())
+PARSED = {name: parse_file(path.read_text()) for name, path in FILES.items()}
+ALL_CASES = [(name, case) for name, (_, _, cases) in PARSED.items() for case in cases]
 
 
 def api_query(q: Query) -> dict[str, Any]:
@@ -146,20 +149,23 @@ def value_matches(want: str, got: float, t: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def golden(kind):
-    with running_server("watchtrail-py-math-") as server:
+def golden(request, kind):
+    """A server holding one file's data (the file named by the test's parameter)."""
+    name = request.param
+    data = PARSED[name][0]
+    with running_server(f"watchtrail-py-{name}-") as server:
         client = make_client(server)
         assert client_protocol(client) == EXPECTED_PROTOCOL[kind]
         now = int(dt.datetime.now(dt.timezone.utc).timestamp())
         t0 = now - now % 3600 - 2 * 3600
         by_ns: dict[str, list] = {}
-        for ns, name, dims, values in DATA:
+        for ns, metric, dims, values in data:
             for k, v in enumerate(values):
                 if v is None:
                     continue
                 by_ns.setdefault(ns, []).append(
                     {
-                        "MetricName": name,
+                        "MetricName": metric,
                         "Dimensions": [{"Name": a, "Value": b} for a, b in dims],
                         "Timestamp": dt.datetime.fromtimestamp(t0 + 60 * k, tz=dt.timezone.utc),
                         "Value": v,
@@ -167,18 +173,19 @@ def golden(kind):
                 )
         for ns, data in by_ns.items():
             client.put_metric_data(Namespace=ns, MetricData=data)
-        yield client, t0
+        yield name, client, t0
 
 
-def test_enough_cases():
-    assert len(CASES) >= 120
+@pytest.mark.parametrize("name", sorted(FILES))
+def test_enough_cases(name):
+    assert len(PARSED[name][2]) >= MINIMUM_CASES[name]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_metric_math_golden_case(golden, case: Case):
-    client, t0 = golden
+def test_golden_case(golden, case: Case):
+    name, client, t0 = golden
+    base = PARSED[name][1]
     kwargs = {
-        "MetricDataQueries": [api_query(q) for q in BASE + case.queries],
+        "MetricDataQueries": [api_query(q) for q in base + case.queries],
         "StartTime": dt.datetime.fromtimestamp(t0, tz=dt.timezone.utc),
         "EndTime": dt.datetime.fromtimestamp(t0 + 300, tz=dt.timezone.utc),
         "ScanBy": "TimestampAscending",
@@ -204,3 +211,10 @@ def test_metric_math_golden_case(golden, case: Case):
         for (t, g), (_, w) in zip(points, expected):
             assert value_matches(w, g, t), (t - t0, g, w)
             assert math.isfinite(g)
+
+
+def pytest_generate_tests(metafunc):
+    if metafunc.function.__name__ == "test_golden_case":
+        metafunc.parametrize(
+            ("golden", "case"), ALL_CASES, ids=[f"{f}: {c.name}" for f, c in ALL_CASES], indirect=["golden"], scope="module"
+        )

@@ -1,6 +1,7 @@
-//! The metric math golden cases (`tests/golden/metric_math.cases`) through the official Rust
-//! SDK (rpc-v2 CBOR) against an in-process server. The same file runs through boto3 (JSON 1.0)
-//! and legacy botocore (Query) in `tests/python/test_metric_math.py`.
+//! The metric math and Metrics Insights golden cases (`tests/golden/*.cases`) through the
+//! official Rust SDK (rpc-v2 CBOR) against an in-process server, one server per file. The same
+//! files run through boto3 (JSON 1.0) and legacy botocore (Query) in
+//! `tests/python/test_metric_math.py`.
 
 mod common;
 
@@ -8,7 +9,8 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricDatum,
 use chrono::{Datelike, TimeZone, Timelike, Utc};
 use common::*;
 
-const CASES: &str = include_str!("../../../tests/golden/metric_math.cases");
+const METRIC_MATH: &str = include_str!("../../../tests/golden/metric_math.cases");
+const METRICS_INSIGHTS: &str = include_str!("../../../tests/golden/metrics_insights.cases");
 
 /// A MetricStat query as the case file writes it: `ns name [k=v ...] stat period`.
 #[derive(Clone, Debug)]
@@ -170,8 +172,19 @@ fn value_matches(want: &str, got: f64, t: i64) -> bool {
 
 #[tokio::test]
 async fn metric_math_golden_cases_through_the_rust_sdk() {
-    let (data, base, cases) = parse_file(CASES);
-    assert!(cases.len() >= 120, "{} cases", cases.len());
+    let ran = run_cases(METRIC_MATH).await;
+    assert!(ran >= 120, "{ran} cases");
+}
+
+#[tokio::test]
+async fn metrics_insights_golden_cases_through_the_rust_sdk() {
+    let ran = run_cases(METRICS_INSIGHTS).await;
+    assert!(ran >= 40, "{ran} cases");
+}
+
+/// Runs every case of one file on a fresh server holding its data; returns how many ran.
+async fn run_cases(text: &str) -> usize {
+    let (data, base, cases) = parse_file(text);
     let ts = start().await;
     let cw = cloudwatch(&ts);
     let (_, now) = minute_now();
@@ -240,4 +253,5 @@ async fn metric_math_golden_cases_through_the_rust_sdk() {
         }
     }
     assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    cases.len()
 }

@@ -3,8 +3,10 @@
 //!
 //! - [`extended`]: extended statistic names (`p99`, `TM(10%:90%)` …) and their bounds.
 //! - [`math`]: metric math (expressions, functions, SEARCH, dynamic labels).
+//! - [`insights`]: Metrics Insights (`SELECT AVG(x) FROM ns …`).
 //! - [`rounding`]: CloudWatch's StartTime rounding, shared by statistics and metric math.
 
 pub mod extended;
+pub mod insights;
 pub mod math;
 pub mod rounding;

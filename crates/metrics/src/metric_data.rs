@@ -1,8 +1,8 @@
-//! GetMetricData: MetricStat queries, metric math expressions (with SEARCH), labels and
-//! paging (reference `cloudwatch.md` §1.8, §3).
+//! GetMetricData: MetricStat queries, metric math expressions (with SEARCH), a Metrics
+//! Insights query, labels and paging (reference `cloudwatch.md` §1.8, §3).
 //!
-//! Order of work: validate and parse every query; fetch every MetricStat query and every
-//! SEARCH (the only steps that read the store); evaluate the expressions synchronously
+//! Order of work: validate and parse every query; fetch every MetricStat query, every SEARCH
+//! and the Insights query (the only steps that read the store); evaluate the expressions synchronously
 //! through [`math::Context`], each once, in dependency order, refusing cycles; label the
 //! results; cut pages across the concatenation of all returned results.
 //!
@@ -17,6 +17,8 @@ use crate::error::{MetricsError, Result};
 use crate::math::labels::{render, timezone_minutes, LabelContext};
 use crate::math::parse::{self, Expr};
 use crate::math::search::{Candidate, Search};
+use crate::stats::bucket;
+use watchtrail_metrics_lang::insights;
 use crate::math::{self, Context, Grid, MathError, MetricInfo, Output, Series, Value};
 use crate::model::{MetricKey, Sample, Unit};
 use crate::service::{MetricsService, Scope, DEFAULT_MAX_DATAPOINTS, LIST_METRICS_HORIZON_MS, MAX_QUERIES};
@@ -35,12 +37,13 @@ pub const DEFAULT_SEARCH_PERIOD: i64 = 300;
 enum Plan<'a> {
     Metric { q: &'a MetricDataQuery, ms: &'a MetricStat, stat: Stat },
     Math { q: &'a MetricDataQuery, expr: Expr },
+    Insights { q: &'a MetricDataQuery, query: insights::Query },
 }
 
 impl Plan<'_> {
     fn query(&self) -> &MetricDataQuery {
         match self {
-            Plan::Metric { q, .. } | Plan::Math { q, .. } => q,
+            Plan::Metric { q, .. } | Plan::Math { q, .. } | Plan::Insights { q, .. } => q,
         }
     }
 }
@@ -86,6 +89,7 @@ impl MetricsService {
         let mut metric_series: HashMap<usize, Series> = HashMap::new();
         let mut searches: HashMap<usize, Vec<Vec<Series>>> = HashMap::new();
         let mut truncated: Vec<usize> = Vec::new();
+        let mut answered: HashMap<usize, Output> = HashMap::new();
         for (i, p) in plans.iter().enumerate() {
             match p {
                 Plan::Metric { q, ms, stat } => {
@@ -103,6 +107,13 @@ impl MetricsService {
                     // Seen through METRICS() or a reference, the series carries its rendered label.
                     series.label = render(q.label.as_deref().unwrap_or(&ms.metric.metric_name), &series, &ms.metric.metric_name, &labels);
                     metric_series.insert(i, series);
+                }
+                Plan::Insights { q, query } => {
+                    let (out, cut) = self.insights(scope, q, query, grid).await?;
+                    if cut {
+                        truncated.push(i);
+                    }
+                    answered.insert(i, out);
                 }
                 Plan::Math { q, expr } => {
                     let mut found = Vec::new();
@@ -126,14 +137,14 @@ impl MetricsService {
             grid,
             metric_series,
             searches,
-            memo: HashMap::new(),
+            memo: answered,
             stack: Vec::new(),
             labels,
             request_period: plans
                 .iter()
                 .filter_map(|p| match p {
                     Plan::Metric { ms, .. } => Some(i64::from(ms.period)),
-                    Plan::Math { .. } => None,
+                    Plan::Math { .. } | Plan::Insights { .. } => None,
                 })
                 .min()
                 .unwrap_or(60),
@@ -144,10 +155,12 @@ impl MetricsService {
             let q = p.query();
             let returned = q.return_data != Some(false);
             let messages = if truncated.contains(&i) {
-                vec![MessageData {
-                    code: "MaxMetricsExceeded".into(),
-                    value: format!("SEARCH found more than {MAX_SEARCH_RESULTS} metrics; the first {MAX_SEARCH_RESULTS} are returned"),
-                }]
+                let value = if matches!(p, Plan::Insights { .. }) {
+                    format!("The query matched more than {} metrics; the first {} were processed", insights::MAX_METRICS, insights::MAX_METRICS)
+                } else {
+                    format!("SEARCH found more than {MAX_SEARCH_RESULTS} metrics; the first {MAX_SEARCH_RESULTS} are returned")
+                };
+                vec![MessageData { code: "MaxMetricsExceeded".into(), value }]
             } else {
                 Vec::new()
             };
@@ -156,7 +169,7 @@ impl MetricsService {
                     let s = &cx.metric_series[&i];
                     vec![(s.label.clone(), s.points.clone())]
                 }
-                Plan::Math { .. } => {
+                Plan::Math { .. } | Plan::Insights { .. } => {
                     // Every expression is evaluated, so an error is reported even in one
                     // whose data is not returned.
                     let out = cx.output(i).map_err(|e| MetricsError::Validation(e.0))?;
@@ -275,6 +288,83 @@ impl MetricsService {
     }
 }
 
+impl MetricsService {
+    /// One Metrics Insights query: the metrics it matches (with data in the last two weeks,
+    /// at most [`insights::MAX_METRICS`]), grouped, aggregated per period, ordered and
+    /// limited. Returns whether matching stopped at the metric limit.
+    async fn insights(&self, scope: &Scope, q: &MetricDataQuery, query: &insights::Query, grid: Grid) -> Result<(Output, bool)> {
+        let period = q.period.map(i64::from).unwrap_or(DEFAULT_SEARCH_PERIOD);
+        if period % 60 != 0 {
+            return Err(expression_error(&q.id, format!("Metrics Insights aggregates whole minutes: Period {period} is not a multiple of 60")));
+        }
+        // Queries read the most recent two weeks only.
+        let horizon = grid.now.millis() - LIST_METRICS_HORIZON_MS;
+        let grid = Grid { start: Timestamp(grid.start.millis().max(horizon)), ..grid };
+        let (groups, cut) = self.store.with_partition(&scope.account, &scope.region, |p| {
+            let mut groups: std::collections::BTreeMap<Vec<String>, Vec<MetricKey>> = Default::default();
+            let mut count = 0usize;
+            let mut last: Option<&MetricKey> = None;
+            let Some(p) = p else { return (groups, false) };
+            for (key, st) in p.iter() {
+                if st.last_ingest.millis() < horizon || last == Some(&key.metric) {
+                    continue;
+                }
+                last = Some(&key.metric);
+                let dims: Vec<(&str, &str)> = key.metric.dimensions.iter().map(|d| (d.name.as_str(), d.value.as_str())).collect();
+                if !query.matches(&key.metric.namespace, &key.metric.name, &dims) {
+                    continue;
+                }
+                if count == insights::MAX_METRICS {
+                    return (groups, true);
+                }
+                count += 1;
+                groups.entry(query.group_of(&dims)).or_default().push(key.metric.clone());
+            }
+            (groups, false)
+        });
+        let statistic = Statistic::parse(query.func.statistic()).ok_or_else(|| MetricsError::Internal("statistic".into()))?;
+        let start = round_start(grid.start, period, grid.now);
+        let mut series: Vec<(Series, f64)> = Vec::new();
+        for (group, metrics) in groups {
+            let mut all: Vec<Sample> = Vec::new();
+            if start < grid.end && period_serves_age(start, period, grid.now) {
+                for m in &metrics {
+                    for key in self.series_for(scope, m, None) {
+                        all.extend(self.store.samples(&scope.account, &scope.region, &key, start, grid.end).await?);
+                    }
+                }
+            }
+            let points = Stat::Basic(statistic).points(&all, start, grid.end, period * 1000).into_iter().map(|(t, v)| (t.millis(), v)).collect();
+            let order_key = match query.order_by {
+                Some((f, _)) => {
+                    let s = Statistic::parse(f.statistic()).ok_or_else(|| MetricsError::Internal("statistic".into()))?;
+                    let span = (grid.end.millis() - start.millis()).max(1);
+                    bucket(&all, start, grid.end, span).into_values().next().map_or(f64::NAN, |a| a.get(s))
+                }
+                None => f64::NAN,
+            };
+            series.push((Series { label: group.join(" "), points, period, info: None }, order_key));
+        }
+        if query.group_by.is_empty() {
+            let points = series.pop().map(|(s, _)| s.points).unwrap_or_default();
+            return Ok((Output::Single(Series { label: String::new(), points, period, info: None }), cut));
+        }
+        let descending = matches!(query.order_by, Some((_, true)));
+        series.sort_by(|(a, ka), (b, kb)| {
+            let by_key = match (ka.is_nan(), kb.is_nan()) {
+                (true, true) => std::cmp::Ordering::Equal,
+                (true, false) => std::cmp::Ordering::Greater,
+                (false, true) => std::cmp::Ordering::Less,
+                _ if descending => kb.total_cmp(ka),
+                _ => ka.total_cmp(kb),
+            };
+            by_key.then_with(|| insights::label_order(&a.label, &b.label))
+        });
+        series.truncate(query.limit.unwrap_or(insights::MAX_SERIES).min(insights::MAX_SERIES));
+        Ok((Output::Array(series.into_iter().map(|(s, _)| s).collect()), cut))
+    }
+}
+
 /// Validates every query and parses every expression.
 fn plan(queries: &[MetricDataQuery]) -> Result<Vec<Plan<'_>>> {
     let mut plans = Vec::with_capacity(queries.len());
@@ -302,8 +392,13 @@ fn plan(queries: &[MetricDataQuery]) -> Result<Vec<Plan<'_>>> {
                 if text.is_empty() || text.chars().count() > parse::MAX_EXPRESSION_CHARS {
                     return Err(MetricsError::invalid_value(&format!("{p}.Expression"), text));
                 }
-                let expr = math::parse(text).map_err(|e| expression_error(&q.id, e))?;
-                plans.push(Plan::Math { q, expr });
+                if insights::is_insights(text) {
+                    let query = insights::Query::parse(text).map_err(|e| expression_error(&q.id, e))?;
+                    plans.push(Plan::Insights { q, query });
+                } else {
+                    let expr = math::parse(text).map_err(|e| expression_error(&q.id, e))?;
+                    plans.push(Plan::Math { q, expr });
+                }
             }
             (Some(ms), None) => {
                 let stat_param = validate::Param::from(p.as_str());
@@ -319,6 +414,11 @@ fn plan(queries: &[MetricDataQuery]) -> Result<Vec<Plan<'_>>> {
                 plans.push(Plan::Metric { q, ms, stat });
             }
         }
+    }
+    let insights_queries: Vec<&str> =
+        plans.iter().filter(|p| matches!(p, Plan::Insights { .. })).map(|p| p.query().id.as_str()).collect();
+    if insights_queries.len() > 1 {
+        return Err(expression_error(insights_queries[1], "a GetMetricData call can hold one Metrics Insights query"));
     }
     // Every Id an expression names must be a query of the request.
     for p in &plans {
