@@ -317,8 +317,9 @@ impl MetricStore {
         f(head.partitions.get(&(account.to_string(), region.to_string())))
     }
 
-    /// Background step: flush the head when it is large or old, then compact and apply
-    /// retention. Deterministic for a given `now`.
+    /// Background step: flush the head when it is large or old, then apply retention, roll
+    /// old segments up into coarser resolutions ([`crate::rollup`]) and compact.
+    /// Deterministic for a given `now`.
     pub async fn tick(&self, now: Timestamp) -> Result<FlushReport> {
         let due = {
             let h = self.head.0.lock();
@@ -419,6 +420,22 @@ impl MetricStore {
         for pkey in streams {
             let stream = data_stream(&pkey);
             self.segments.apply_retention(&stream, now.millis() - self.opts.retention_ms).await.map_err(internal)?;
+            // Coarsest first: a segment old enough for several tiers is rolled once.
+            for tier in crate::rollup::TIERS.iter().rev() {
+                let cutoff = tier.cutoff(now);
+                let due: Vec<_> = self
+                    .segments
+                    .segments(&stream)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .filter(|m| m.level < tier.level && m.max_ts < cutoff)
+                    .collect();
+                if !due.is_empty() {
+                    let rewriter = Box::new(crate::rollup::RollupRewriter::new(tier.step_ms));
+                    self.segments.rewrite(&stream, &due, tier.level, rewriter).await.map_err(internal)?;
+                }
+            }
             for s in [stream, index_stream(&pkey)] {
                 let level0 = self.segments.segments(&s).await.map_err(internal)?.iter().filter(|m| m.level == 0).count();
                 if level0 >= self.opts.compact_after_segments {
@@ -429,6 +446,12 @@ impl MetricStore {
             }
         }
         Ok(())
+    }
+
+    /// The data segments of one account and region, as the catalog lists them (for tests and
+    /// diagnostics: levels show which rollup tier a segment is at).
+    pub async fn data_segments(&self, account: &str, region: &str) -> Result<Vec<watchtrail_store::SegmentMeta>> {
+        self.segments.segments(&data_stream(&(account.to_string(), region.to_string()))).await.map_err(internal)
     }
 
     /// The commit log the store writes to.

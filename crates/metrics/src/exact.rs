@@ -1,6 +1,8 @@
 //! Extended statistics computed exactly over a period's raw values (reference `cloudwatch.md`
 //! §2.2–2.3). Every datum keeps what was sent (a value, a distribution, a statistic set), so a
-//! period's values are known exactly and no sketch is needed.
+//! period's values are known exactly and no sketch is needed; only data old enough to be
+//! rolled up with more than 1,024 distinct values in one step is held in 1 % buckets
+//! ([`crate::rollup`]).
 //!
 //! Definitions (AWS does not publish its algorithm; `docs/deviations.md`):
 //! - **Percentile** `pNN` is the nearest-rank percentile: the smallest value `v` such that the
@@ -72,7 +74,8 @@ impl RawValues {
                     self.unavailable = true;
                 }
             }
-            SampleValue::Distribution(pairs) => {
+            SampleValue::Rolled { values: None, .. } => self.unavailable = true,
+            SampleValue::Rolled { values: Some(pairs), .. } | SampleValue::Distribution(pairs) => {
                 for &(value, count) in pairs {
                     if count > 0.0 {
                         self.push(value, count);

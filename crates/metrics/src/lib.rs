@@ -5,6 +5,7 @@
 //! - [`validate`]: every input rule and limit, with AWS's error codes.
 //! - [`engine`]: durable storage (WAL → head → segments) and reads.
 //! - [`stats`]: period bucketing and statistics.
+//! - [`rollup`]: older data rolled up into coarser resolutions.
 //! - [`exact`]: extended statistics computed exactly over a period's raw values.
 //! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging).
 //! - [`service`]: the operations as plain Rust methods.
@@ -21,6 +22,7 @@ pub mod metric_data;
 pub mod model;
 pub mod ops;
 pub mod paging;
+pub mod rollup;
 pub mod service;
 pub mod stats;
 pub mod validate;

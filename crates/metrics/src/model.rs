@@ -97,6 +97,25 @@ pub enum SampleValue {
     },
     /// A distribution (`Values` with `Counts`): `(value, count)` pairs.
     Distribution(Vec<(f64, f64)>),
+    /// Older samples of one series rolled up into one step of a coarser resolution
+    /// (reference §1.5; see [`crate::rollup`]): SampleCount, Sum, Minimum and Maximum exact.
+    Rolled {
+        /// The step in seconds (60, 300 or 3600).
+        step_s: u32,
+        /// SampleCount.
+        count: f64,
+        /// Sum.
+        sum: f64,
+        /// Minimum.
+        min: f64,
+        /// Maximum.
+        max: f64,
+        /// The values with their counts, for percentile-type statistics: exact while the step
+        /// holds at most [`crate::rollup::MAX_EXACT_VALUES`] distinct values, else one value
+        /// per 1%-wide logarithmic bucket. `None` when the statistics are unavailable for the
+        /// step (reference §2.3: an aggregated statistic set or a negative value).
+        values: Option<Vec<(f64, f64)>>,
+    },
 }
 
 /// One stored datum.

@@ -32,6 +32,7 @@ impl Aggregate {
         match v {
             SampleValue::Single(x) => self.add_parts(1.0, *x, *x, *x),
             SampleValue::Stats { count, sum, min, max } => self.add_parts(*count, *sum, *min, *max),
+            SampleValue::Rolled { count, sum, min, max, .. } => self.add_parts(*count, *sum, *min, *max),
             SampleValue::Distribution(pairs) => {
                 for (value, count) in pairs {
                     if *count > 0.0 {

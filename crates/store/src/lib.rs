@@ -32,5 +32,5 @@ pub use segment::{
     merge_segments, KeyFilter, Record, RecordCursor, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader, SEGMENT_MAGIC,
     SEGMENT_VERSION,
 };
-pub use segments::{CompactionPolicy, CompactionReport, SegmentStore, SEGMENTS_PREFIX};
+pub use segments::{CompactionPolicy, CompactionReport, RewriteReport, Rewriter, SegmentStore, SEGMENTS_PREFIX};
 pub use wal::{OnDurable, SyncMode, Wal, WalEntry, WalOptions, WalStats, WAL_MAGIC, WAL_VERSION};

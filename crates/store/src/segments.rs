@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{merge_segments, KeyFilter, Record, SegmentBuilder, SegmentEncoder, SegmentReader};
+use crate::segment::{merge_segments, KeyFilter, Record, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -569,5 +569,108 @@ impl SegmentStore {
     pub async fn segments(&self, stream: &str) -> Result<Vec<SegmentMeta>> {
         let s = stream.to_string();
         self.cat(move |c| c.segments(&s)).await
+    }
+}
+
+/// Turns the records of some segments into the records of one new segment (a rollup, a
+/// filter). It sees every input record in segment order (key, then time; equal records in
+/// input order) and emits output records through `out`, also in segment order: the encoder
+/// refuses anything else, so a wrong rewriter fails instead of writing a bad segment.
+pub trait Rewriter: Send {
+    /// One input record.
+    fn record(&mut self, r: RecordRef<'_>, out: &mut dyn FnMut(RecordRef<'_>) -> Result<()>) -> Result<()>;
+    /// After the last input record: emits whatever is pending.
+    fn finish(&mut self, out: &mut dyn FnMut(RecordRef<'_>) -> Result<()>) -> Result<()>;
+}
+
+/// What one [`SegmentStore::rewrite`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RewriteReport {
+    /// Input segments replaced.
+    pub inputs: usize,
+    /// Records read.
+    pub records_in: u64,
+    /// Records written (0: the inputs were removed and nothing replaced them).
+    pub records_out: u64,
+    /// Bytes of the inputs.
+    pub bytes_before: u64,
+    /// Bytes of the output.
+    pub bytes_after: u64,
+}
+
+impl SegmentStore {
+    /// Replaces `inputs` (segments of `stream`) by one segment at `level` holding what
+    /// `rewriter` makes of their records: output blob put, then one atomic catalog swap, then
+    /// input blobs deleted (the same crash rules as compaction). Readers see the inputs or the
+    /// output, never both.
+    pub async fn rewrite(
+        &self,
+        stream: &str,
+        inputs: &[SegmentMeta],
+        level: u32,
+        mut rewriter: Box<dyn Rewriter>,
+    ) -> Result<RewriteReport> {
+        if inputs.is_empty() {
+            return Ok(RewriteReport::default());
+        }
+        let mut ordered: Vec<&SegmentMeta> = inputs.iter().collect();
+        ordered.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+        let mut readers = Vec::with_capacity(ordered.len());
+        for m in ordered {
+            readers.push(self.reader(m).await?);
+        }
+        let builder = self.builder;
+        let capacity: usize = readers.iter().map(|r| r.byte_len()).sum();
+        let (bytes, records_in, records_out) = tokio::task::spawn_blocking(move || -> Result<(Vec<u8>, u64, u64)> {
+            let refs: Vec<&SegmentReader> = readers.iter().map(|r| r.as_ref()).collect();
+            let mut enc = builder.encoder(capacity)?;
+            let mut written = 0u64;
+            let mut emit = |o: RecordRef<'_>| -> Result<()> {
+                written += 1;
+                enc.push(o)
+            };
+            let read = merge_segments(&refs, |r| rewriter.record(r, &mut emit))?;
+            rewriter.finish(&mut emit)?;
+            Ok((enc.finish()?, read, written))
+        })
+        .await??;
+        let expected: u64 = inputs.iter().map(|m| m.records).sum();
+        if records_in != expected {
+            return Err(StoreError::corruption(
+                format!("rewrite of stream {stream}"),
+                format!("inputs hold {records_in} records, catalog says {expected}"),
+            ));
+        }
+        let max_lsn = inputs.iter().map(|m| m.max_lsn).max().unwrap_or(0);
+        let ids: Vec<String> = inputs.iter().map(|m| m.id.clone()).collect();
+        let guard = self.registering.read().await;
+        let mut report = RewriteReport {
+            inputs: inputs.len(),
+            records_in,
+            records_out,
+            bytes_before: inputs.iter().map(|m| m.bytes).sum(),
+            bytes_after: 0,
+        };
+        if records_out == 0 {
+            let remove = ids.clone();
+            self.cat(move |c| c.remove_segments(&remove)).await?;
+        } else {
+            let out = self.put_segment(stream, SegmentInput::Encoded(bytes), max_lsn, level).await?;
+            report.bytes_after = out.bytes;
+            let (remove, add) = (ids.clone(), vec![out.clone()]);
+            if let Err(e) = self.cat(move |c| c.replace_segments(&remove, &add)).await {
+                self.cache.lock().entries.remove(&out.id);
+                if let Err(del) = self.blobs.delete(&out.path).await {
+                    tracing::warn!(path = %out.path, error = %del, "could not delete unregistered rewrite output");
+                }
+                return Err(e);
+            }
+        }
+        for m in inputs {
+            self.forget(m).await;
+        }
+        drop(guard);
+        tracing::info!(stream, level, inputs = report.inputs, records_in, records_out, "segments rewritten");
+        Ok(report)
     }
 }

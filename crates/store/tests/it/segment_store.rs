@@ -418,3 +418,112 @@ async fn concurrent_writes_compaction_and_cleanup_lose_nothing() {
         "every blob is registered and every entry has a blob"
     );
 }
+
+/// Keeps the first record of each (key, ts / `step`) group, at the group's start, with the
+/// number of records folded into it as its value.
+struct FirstPerStep {
+    step: i64,
+    pending: Option<(Vec<u8>, i64, u64)>,
+}
+
+impl FirstPerStep {
+    fn emit(&mut self, out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
+        if let Some((key, ts, n)) = self.pending.take() {
+            let value = n.to_string();
+            out(watchtrail_store::RecordRef { key: &key, ts, value: value.as_bytes() })?;
+        }
+        Ok(())
+    }
+}
+
+impl watchtrail_store::Rewriter for FirstPerStep {
+    fn record(
+        &mut self,
+        r: watchtrail_store::RecordRef<'_>,
+        out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>,
+    ) -> watchtrail_store::Result<()> {
+        let bucket = r.ts.div_euclid(self.step) * self.step;
+        match &mut self.pending {
+            Some((k, t, n)) if k.as_slice() == r.key && *t == bucket => *n += 1,
+            _ => {
+                self.emit(out)?;
+                self.pending = Some((r.key.to_vec(), bucket, 1));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(&mut self, out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
+        self.emit(out)
+    }
+}
+
+/// Emits every record with a decreasing time: out of segment order.
+struct Backwards;
+
+impl watchtrail_store::Rewriter for Backwards {
+    fn record(
+        &mut self,
+        r: watchtrail_store::RecordRef<'_>,
+        out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>,
+    ) -> watchtrail_store::Result<()> {
+        out(watchtrail_store::RecordRef { key: r.key, ts: -r.ts, value: r.value })
+    }
+
+    fn finish(&mut self, _out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
+        Ok(())
+    }
+}
+
+/// Emits nothing.
+struct Nothing;
+
+impl watchtrail_store::Rewriter for Nothing {
+    fn record(
+        &mut self,
+        _r: watchtrail_store::RecordRef<'_>,
+        _out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>,
+    ) -> watchtrail_store::Result<()> {
+        Ok(())
+    }
+
+    fn finish(&mut self, _out: &mut dyn FnMut(watchtrail_store::RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn rewrite_replaces_inputs_with_what_the_rewriter_emits() {
+    let store = memory_store();
+    for b in 0..3 {
+        store.write("metrics", batch(b), b as u64 + 1).await.unwrap();
+    }
+    store.write("other", batch(9), 9).await.unwrap();
+    let inputs = store.segments("metrics").await.unwrap();
+    let report = store
+        .rewrite("metrics", &inputs[..2], 7, Box::new(FirstPerStep { step: 1000, pending: None }))
+        .await
+        .unwrap();
+    assert_eq!((report.inputs, report.records_in, report.records_out), (2, 40, 8), "4 keys x 2 windows");
+    let after = store.segments("metrics").await.unwrap();
+    assert_eq!(after.len(), 2, "the untouched third segment and the output");
+    let out = after.iter().find(|m| m.level == 7).expect("output at level 7");
+    assert_eq!((out.records, out.max_lsn, out.min_ts, out.max_ts), (8, 2, 0, 1000));
+    let scanned = store.scan("metrics", &KeyFilter::Exact(b"series-1".to_vec()), 0, 2000).await.unwrap();
+    let got: Vec<(i64, String)> = scanned.iter().map(|r| (r.ts, String::from_utf8(r.value.clone()).unwrap())).collect();
+    assert_eq!(got, [(0, "5".to_string()), (1000, "5".to_string())], "5 records of series-1 per window");
+    assert_eq!(store.scan("other", &KeyFilter::All, i64::MIN, i64::MAX).await.unwrap().len(), 20, "other streams untouched");
+
+    // A rewriter that breaks segment order fails, and the inputs stay as they were.
+    let before = store.segments("metrics").await.unwrap();
+    let err = store.rewrite("metrics", &before, 8, Box::new(Backwards)).await.unwrap_err();
+    assert!(matches!(err, StoreError::InvalidArgument(_)), "{err}");
+    assert_eq!(store.segments("metrics").await.unwrap(), before);
+    assert_eq!(store.scan("metrics", &KeyFilter::All, i64::MIN, i64::MAX).await.unwrap().len(), 8 + 20);
+
+    // A rewriter that emits nothing removes its inputs.
+    let report = store.rewrite("metrics", &before, 8, Box::new(Nothing)).await.unwrap();
+    assert_eq!((report.inputs, report.records_out), (2, 0));
+    assert!(store.segments("metrics").await.unwrap().is_empty());
+    assert!(store.scan("metrics", &KeyFilter::All, i64::MIN, i64::MAX).await.unwrap().is_empty());
+}
