@@ -8,6 +8,7 @@
 //! - [`rollup`]: older data rolled up into coarser resolutions.
 //! - [`exact`]: extended statistics computed exactly over a period's raw values.
 //! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging).
+//! - [`remote_write`]: the Prometheus remote-write receiver.
 //! - [`service`]: the operations as plain Rust methods.
 //! - [`extended`], [`math`]: the query languages, re-exported from `watchtrail-metrics-lang`.
 //! - [`ops`]: registration with the wire gateway.
@@ -22,6 +23,7 @@ pub mod metric_data;
 pub mod model;
 pub mod ops;
 pub mod paging;
+pub mod remote_write;
 pub mod rollup;
 pub mod service;
 pub mod stats;

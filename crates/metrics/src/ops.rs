@@ -6,7 +6,8 @@ use watchtrail_wire::registry::OperationInfo;
 use crate::engine::Committer;
 use futures::future::BoxFuture;
 use watchtrail_store::{OnDurable, PartKind};
-use watchtrail_wire::{ActivityTxn, DataWrite, Registry, RequestContext, Value, CLOUDWATCH};
+use watchtrail_core::AwsError;
+use watchtrail_wire::{ActivityTxn, DataWrite, RawRequest, Registry, RequestContext, Value, CLOUDWATCH};
 
 /// PutMetricData accepts at most 1 MB per request as sent (gzip allowed).
 pub const PUT_METRIC_DATA_MAX_REQUEST_BYTES: usize = 1024 * 1024;
@@ -44,8 +45,36 @@ fn summarize_put_typed(input: &PutMetricDataInput) -> serde_json::Value {
     })
 }
 
-/// Registers PutMetricData, GetMetricStatistics, ListMetrics and GetMetricData.
+/// A remote write may be this large as sent (snappy-compressed).
+pub const REMOTE_WRITE_MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// Registers PutMetricData, GetMetricStatistics, ListMetrics, GetMetricData and the
+/// Prometheus remote-write receiver.
 pub fn register(registry: &mut Registry, svc: MetricsService) {
+    let s = svc.clone();
+    registry.register_raw(
+        &CLOUDWATCH,
+        OperationInfo::new("RemoteWrite")
+            .no_output()
+            .max_bytes(REMOTE_WRITE_MAX_REQUEST_BYTES, watchtrail_metrics_lang::remote_write::MAX_DECODED_BYTES),
+        move |ctx: RequestContext, raw: RawRequest| {
+            let s = s.clone();
+            async move {
+                let namespace = crate::remote_write::namespace_from_query(raw.url_query.as_deref());
+                let (entries, outcome) = s.prepare_remote_write(&namespace, &raw.body, raw.content_encoding.as_deref(), ctx.received_at)?;
+                let refusal = outcome.refusal();
+                if let Some(e) = &refusal {
+                    // What was stored stays stored; the record says what was refused.
+                    ctx.activity.expect_error(400, e.code(), &e.message());
+                }
+                s.store_remote_write(&scope(&ctx), entries, &TxnCommitter(&ctx.activity)).await?;
+                match refusal {
+                    Some(e) => Err(e),
+                    None => Ok(()),
+                }
+            }
+        },
+    );
     let s = svc.clone();
     registry.register_bulk(
         &CLOUDWATCH,

@@ -121,6 +121,16 @@ impl ActivityTxn {
         self.inner.sink.append_with(&record, write)
     }
 
+    /// Declares, before the commit, that the call stores data and still answers with an error
+    /// (a partial success, such as a remote write with some samples refused): the committed
+    /// record says so, and the gateway does not record the call a second time.
+    pub fn expect_error(&self, status: u16, code: &str, message: &str) {
+        let mut r = self.inner.record.lock();
+        r.http_status = status;
+        r.error_code = Some(code.to_string());
+        r.error_message = Some(message.to_string());
+    }
+
     /// Whether the record is durable already (committed with a data write).
     pub fn is_committed(&self) -> bool {
         self.inner.committed.load(Ordering::Acquire)

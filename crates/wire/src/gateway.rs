@@ -6,7 +6,7 @@ use crate::codec::{cbor, json, query, xml};
 use crate::context::RequestContext;
 use crate::gzip::{self, GzipError};
 use crate::protocol::{content_type, route, Protocol, Route};
-use crate::registry::{Prepared, Registered, Registry, DEFAULT_MAX_DECODED_BYTES};
+use crate::registry::{Prepared, RawRequest, Registered, Registry, DEFAULT_MAX_DECODED_BYTES};
 use crate::service::ServiceSpec;
 use crate::sigv4::{self, CredentialScope, CredentialStore, SignedRequest};
 use crate::telemetry::{GatewayMetrics, LatencyLabels, OpLabels};
@@ -124,6 +124,8 @@ impl Gateway {
             self.metrics.request_bytes.inc_by(b.len() as u64);
         }
         let reply = self.process(&req, &request_id, &mut rec).await;
+        // The error a handler declared before committing its data (a partial success).
+        let committed_error = if reply.journaled { rec.error_code.clone() } else { None };
         let mut response = render(&reply, &request_id);
 
         // The reply's names win; a call that reached its handler already carries them.
@@ -141,7 +143,8 @@ impl Gateway {
             status: format!("{}xx", rec.http_status / 100),
         };
         let journaled = if reply.journaled {
-            if reply.result.is_ok() {
+            let announced = matches!(&reply.result, Err(e) if committed_error.as_deref() == Some(e.code.as_str()));
+            if reply.result.is_ok() || announced {
                 Ok(())
             } else {
                 // The record already committed says the call succeeded; record the failure too.
@@ -189,9 +192,10 @@ impl Gateway {
                 }
                 return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
             }
-            Route::MethodNotAllowed => {
-                let err = ApiError::new("MethodNotAllowed", "MethodNotAllowed", Fault::Sender, 405, format!("rpcv2Cbor operations accept POST only, not {}", req.method));
-                return Reply { protocol: Some(Protocol::RpcV2Cbor), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
+            Route::MethodNotAllowed { protocol } => {
+                let what = if protocol == Protocol::PrometheusRemoteWrite { "Prometheus remote write" } else { "rpcv2Cbor operations" };
+                let err = ApiError::new("MethodNotAllowed", "MethodNotAllowed", Fault::Sender, 405, format!("{what} accept POST only, not {}", req.method));
+                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
             }
             Route::Unrecognized => {
                 let err = ApiError::client(
@@ -228,7 +232,7 @@ impl Gateway {
         }
 
         // Authenticate over the raw bytes (the signature covers the compressed body).
-        let (principal, region) = match self.authenticate(req, raw, service, scope.as_ref()) {
+        let (principal, region) = match self.authenticate(req, raw, service, protocol, scope.as_ref()) {
             Ok(ok) => ok,
             Err(e) => {
                 self.metrics.auth_failures.inc();
@@ -240,9 +244,10 @@ impl Gateway {
         rec.principal_type = Some(principal.kind.as_str().to_string());
         rec.region = Some(region.to_string());
 
-        // Decompress.
+        // Decompress (a raw protocol's handler reads its own encoding).
         let decoded_limit = op.map(|o| o.info.max_decoded_bytes).unwrap_or(DEFAULT_MAX_DECODED_BYTES);
-        let body: std::borrow::Cow<'_, [u8]> = match content_encoding(&req.headers) {
+        let encoding = if protocol == Protocol::PrometheusRemoteWrite { Encoding::Identity } else { content_encoding(&req.headers) };
+        let body: std::borrow::Cow<'_, [u8]> = match encoding {
             Encoding::Identity => std::borrow::Cow::Borrowed(raw.as_ref()),
             Encoding::Gzip => match gzip::decompress(raw, decoded_limit) {
                 Ok(b) => std::borrow::Cow::Owned(b),
@@ -282,6 +287,14 @@ impl Gateway {
                     Err(e) => return fail(Some(op.info.name), malformed(protocol, e.0)),
                 }
             }
+            Protocol::PrometheusRemoteWrite => {
+                if !ctype.starts_with("application/x-protobuf") {
+                    return fail(op.map(|o| o.info.name), unsupported_media(&ctype, "application/x-protobuf"));
+                }
+                let Some(op) = op else { return fail(None, unknown_operation(protocol, named_op.as_deref().unwrap_or(""))) };
+                let content_encoding = req.headers.get(http::header::CONTENT_ENCODING).and_then(|v| v.to_str().ok()).map(|v| v.trim().to_ascii_lowercase());
+                (op, Input::Raw(RawRequest { body: raw.clone(), content_encoding, url_query: req.uri.query().map(str::to_string) }))
+            }
             Protocol::AwsQuery => {
                 let form: &[u8] = if body.is_empty() { req.uri.query().unwrap_or("").as_bytes() } else { &body };
                 let q = match query::decode(form) {
@@ -313,6 +326,7 @@ impl Gateway {
         rec.read_only = op.info.read_only;
         rec.request_parameters = Some(match (&input, op.info.summarize) {
             (Input::Prepared(p), _) => p.summary(),
+            (Input::Raw(r), _) => serde_json::json!({ "bodyBytes": r.body.len(), "contentEncoding": r.content_encoding }),
             (Input::Value(v), Some(f)) => f(v),
             (Input::Value(v), None) => sanitize(v.to_json()),
         });
@@ -322,7 +336,7 @@ impl Gateway {
         rec.protocol = Some(protocol.as_str().to_string());
         rec.service = Some(service.signing_name.to_string());
         rec.operation = Some(op.info.name.to_string());
-        rec.http_status = 200;
+        rec.http_status = if protocol == Protocol::PrometheusRemoteWrite { 204 } else { 200 };
         let access_key_id = rec.access_key_id.clone();
         let received_at = rec.time;
         let txn = ActivityTxn::new(self.cfg.journal.clone(), std::mem::take(rec));
@@ -350,7 +364,7 @@ impl Gateway {
 
     /// Who is calling, and in which region. `scope` is the credential scope `process` already
     /// read (unverified); with auth off it only supplies the region.
-    fn authenticate(&self, req: &IncomingRequest, raw: &[u8], service: &ServiceSpec, scope: Option<&CredentialScope>) -> Result<(Principal, Region), ApiError> {
+    fn authenticate(&self, req: &IncomingRequest, raw: &[u8], service: &ServiceSpec, protocol: Protocol, scope: Option<&CredentialScope>) -> Result<(Principal, Region), ApiError> {
         match &self.cfg.auth {
             AuthMode::Disabled => {
                 let region = scope
@@ -367,7 +381,12 @@ impl Gateway {
                     body: raw,
                 };
                 let verified = sigv4::verify(&signed, store.as_ref(), self.cfg.clock.now()).map_err(|e| e.to_api_error())?;
-                if verified.service != service.signing_name {
+                let remote_write_names = service.remote_write.filter(|_| protocol == Protocol::PrometheusRemoteWrite).map(|rw| rw.signing_names);
+                let allowed = match remote_write_names {
+                    Some(names) => names.contains(&verified.service.as_str()),
+                    None => verified.service == service.signing_name,
+                };
+                if !allowed {
                     return Err(ApiError::new(
                         "SignatureDoesNotMatch",
                         "SignatureDoesNotMatch",
@@ -394,10 +413,12 @@ fn set_if_different(slot: &mut Option<String>, value: Option<&str>) {
     }
 }
 
-/// A decoded input: the protocol-neutral tree, or (awsJson fast path) the typed input itself.
+/// A decoded input: the protocol-neutral tree, (awsJson fast path) the typed input itself, or
+/// (raw operations) the body as received.
 enum Input {
     Value(Value),
     Prepared(Box<dyn Prepared>),
+    Raw(RawRequest),
 }
 
 /// Runs a handler so that a panic becomes a 500 answer (and an activity record) instead of a
@@ -410,6 +431,7 @@ async fn call_contained(op: &Registered, ctx: RequestContext, input: Input) -> R
     let start = AssertUnwindSafe(|| match input {
         Input::Value(v) => op.handler.call(ctx, v),
         Input::Prepared(p) => p.run(ctx),
+        Input::Raw(r) => op.handler.call_raw(ctx, r),
     });
     let fut = match std::panic::catch_unwind(start) {
         Ok(f) => f,
@@ -472,6 +494,17 @@ fn unknown_operation(protocol: Protocol, name: &str) -> ApiError {
 /// Renders a reply in its protocol.
 fn render(reply: &Reply, request_id: &str) -> http::Response<Bytes> {
     let mut b = http::Response::builder().header("x-amzn-RequestId", request_id);
+    if reply.protocol == Some(Protocol::PrometheusRemoteWrite) {
+        // Prometheus reads the status: 2xx stored, 4xx dropped, 5xx retried.
+        let built = match &reply.result {
+            Ok(_) => b.status(204).body(Bytes::new()),
+            Err(e) => b
+                .status(e.status)
+                .header(http::header::CONTENT_TYPE, "text/plain; charset=utf-8")
+                .body(Bytes::from(format!("{}: {}\n", e.code, e.message))),
+        };
+        return built.unwrap_or_else(|_| http::Response::new(Bytes::new()));
+    }
     let (status, content_type, body) = match (&reply.result, reply.protocol) {
         (Ok(v), Some(Protocol::AwsQuery)) => {
             let ns = reply.service.and_then(|s| s.query).map(|q| q.xml_namespace).unwrap_or("");

@@ -21,6 +21,6 @@ pub use activity::{ActivitySink, ActivityTxn, DataWrite, MemoryActivitySink};
 pub use context::RequestContext;
 pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest};
 pub use protocol::Protocol;
-pub use registry::{OperationInfo, Registry};
-pub use service::{ServiceSpec, CLOUDWATCH};
+pub use registry::{OperationInfo, RawRequest, Registry};
+pub use service::{RemoteWriteSpec, ServiceSpec, CLOUDWATCH};
 pub use value::{from_value, to_value, Value};

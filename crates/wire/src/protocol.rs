@@ -13,6 +13,8 @@ pub enum Protocol {
     RpcV2Cbor,
     /// awsQuery (form in, XML out).
     AwsQuery,
+    /// Prometheus remote write 1.0 (snappy-compressed protobuf in, 204 out).
+    PrometheusRemoteWrite,
 }
 
 impl Protocol {
@@ -23,6 +25,7 @@ impl Protocol {
             Protocol::AwsJson11 => "awsJson1_1",
             Protocol::RpcV2Cbor => "rpcv2Cbor",
             Protocol::AwsQuery => "awsQuery",
+            Protocol::PrometheusRemoteWrite => "prometheusRemoteWrite",
         }
     }
 }
@@ -38,8 +41,11 @@ pub enum Route {
     UnknownTarget { protocol: Protocol, target: String },
     /// Nothing identifies a protocol.
     Unrecognized,
-    /// An rpcv2Cbor path with a method other than POST.
-    MethodNotAllowed,
+    /// An rpcv2Cbor or remote-write path with a method other than POST.
+    MethodNotAllowed {
+        /// The protocol of the path.
+        protocol: Protocol,
+    },
 }
 
 /// Applies the single-port routing rules (wire-protocols.md §4).
@@ -55,9 +61,15 @@ pub fn route(
     scope_service: Option<&str>,
     query_default: Option<&'static ServiceSpec>,
 ) -> Route {
+    if let Some((s, rw)) = services.iter().find_map(|s| s.remote_write.filter(|rw| rw.path == path).map(|rw| (s, rw))) {
+        if method != http::Method::POST {
+            return Route::MethodNotAllowed { protocol: Protocol::PrometheusRemoteWrite };
+        }
+        return Route::Named { service: s, protocol: Protocol::PrometheusRemoteWrite, operation: rw.operation.to_string() };
+    }
     if let Some(rest) = path.strip_prefix("/service/") {
         if method != http::Method::POST {
-            return Route::MethodNotAllowed;
+            return Route::MethodNotAllowed { protocol: Protocol::RpcV2Cbor };
         }
         // rpcv2Cbor requests carry `smithy-protocol: rpc-v2-cbor` and must not carry a JSON
         // target header (the Smithy spec requires rejecting those).

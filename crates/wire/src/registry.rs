@@ -78,10 +78,27 @@ impl OperationInfo {
     }
 }
 
+/// The body of a request to a raw operation ([`Registry::register_raw`]), as received.
+#[derive(Clone, Debug)]
+pub struct RawRequest {
+    /// The body, still in its content encoding.
+    pub body: bytes::Bytes,
+    /// The `Content-Encoding` header, lowercased.
+    pub content_encoding: Option<String>,
+    /// The URL's query string.
+    pub url_query: Option<String>,
+}
+
 /// A registered operation, callable with a [`Value`].
 pub trait Handler: Send + Sync {
     /// Runs the operation.
     fn call(&self, ctx: RequestContext, input: Value) -> BoxFuture<'static, Result<Value, ApiError>>;
+
+    /// Runs a raw operation on the request body as received. Operations registered with a
+    /// typed input refuse it.
+    fn call_raw(&self, _ctx: RequestContext, _raw: RawRequest) -> BoxFuture<'static, Result<Value, ApiError>> {
+        Box::pin(async { Err(ApiError::client("UnknownOperationException", "This operation does not take a raw body")) })
+    }
 
     /// Decodes an awsJson body straight into the typed input, for operations registered with
     /// [`Registry::register_bulk`]. `None` means: take the `Value` path, which also produces the
@@ -178,6 +195,30 @@ where
     }
 }
 
+/// A raw operation: the handler decodes the body itself (a non-AWS protocol).
+struct Raw<F> {
+    f: Arc<F>,
+}
+
+impl<F, E, Fut> Handler for Raw<F>
+where
+    F: Fn(RequestContext, RawRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: AwsError + Send + 'static,
+{
+    fn call(&self, _ctx: RequestContext, _input: Value) -> BoxFuture<'static, Result<Value, ApiError>> {
+        Box::pin(async { Err(ApiError::client("UnknownOperationException", "This operation is not served over AWS protocols")) })
+    }
+
+    fn call_raw(&self, ctx: RequestContext, raw: RawRequest) -> BoxFuture<'static, Result<Value, ApiError>> {
+        let fut = (self.f)(ctx, raw);
+        Box::pin(async move {
+            fut.await.map_err(|e| e.to_api_error())?;
+            Ok(Value::Struct(Vec::new()))
+        })
+    }
+}
+
 /// A registered operation.
 #[derive(Clone)]
 pub struct Registered {
@@ -228,6 +269,17 @@ impl Registry {
         E: AwsError + Send + 'static,
     {
         self.insert(service, info, Typed { service, f: Arc::new(f), summarize: Some(summarize), _marker: std::marker::PhantomData });
+    }
+
+    /// Registers a raw operation: it receives the body as sent (for a protocol the gateway does
+    /// not decode, such as Prometheus remote write) and answers with no output.
+    pub fn register_raw<E, F, Fut>(&mut self, service: &'static ServiceSpec, info: OperationInfo, f: F)
+    where
+        F: Fn(RequestContext, RawRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: AwsError + Send + 'static,
+    {
+        self.insert(service, info, Raw { f: Arc::new(f) });
     }
 
     fn insert(&mut self, service: &'static ServiceSpec, info: OperationInfo, handler: impl Handler + 'static) {

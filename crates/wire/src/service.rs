@@ -40,6 +40,20 @@ pub struct InputErrors {
     pub invalid: (&'static str, &'static str),
 }
 
+/// A Prometheus remote-write receiver (protocol 1.0: snappy-compressed protobuf
+/// `WriteRequest` bodies POSTed to a fixed path).
+#[derive(Clone, Copy, Debug)]
+pub struct RemoteWriteSpec {
+    /// The URL path (`/api/v1/write`).
+    pub path: &'static str,
+    /// The operation that receives the raw (still compressed) body.
+    pub operation: &'static str,
+    /// SigV4 services a writer may sign for: the service's own name, and `aps` (Amazon
+    /// Managed Prometheus), which Prometheus's and the OpenTelemetry collector's SigV4
+    /// options use.
+    pub signing_names: &'static [&'static str],
+}
+
 /// A service the gateway can route to.
 #[derive(Debug)]
 pub struct ServiceSpec {
@@ -59,6 +73,8 @@ pub struct ServiceSpec {
     pub shape_namespace: &'static str,
     /// Spellings of input errors.
     pub input_errors: InputErrors,
+    /// Prometheus remote write, when the service receives it.
+    pub remote_write: Option<RemoteWriteSpec>,
 }
 
 impl ServiceSpec {
@@ -85,4 +101,5 @@ pub static CLOUDWATCH: ServiceSpec = ServiceSpec {
         missing: ("MissingParameter", "MissingRequiredParameterException"),
         invalid: ("InvalidParameterValue", "InvalidParameterValueException"),
     },
+    remote_write: Some(RemoteWriteSpec { path: "/api/v1/write", operation: "RemoteWrite", signing_names: &["monitoring", "aps"] }),
 };

@@ -18,6 +18,7 @@ static ECHO: ServiceSpec = ServiceSpec {
     query_compatible: false,
     shape_namespace: "com.example.echo",
     input_errors: InputErrors { missing: ("InvalidParameterException", "InvalidParameterException"), invalid: ("InvalidParameterException", "InvalidParameterException") },
+    remote_write: None,
 };
 
 #[derive(Deserialize)]

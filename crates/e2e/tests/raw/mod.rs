@@ -576,6 +576,8 @@ pub struct Client {
     pub secret: String,
     /// Signing region.
     pub region: String,
+    /// Signing service (`monitoring`; `aps` for remote write as Prometheus signs it).
+    pub service: String,
     /// Limit on one exchange.
     pub timeout: Duration,
 }
@@ -584,10 +586,10 @@ impl Client {
     /// A client for `endpoint` (`http://127.0.0.1:port`).
     pub fn new(endpoint: &str, akid: &str, secret: &str) -> Self {
         let addr = endpoint.trim_start_matches("http://").trim_end_matches('/').parse().expect("endpoint is host:port");
-        Client { addr, akid: akid.into(), secret: secret.into(), region: "us-east-1".into(), timeout: DEFAULT_TIMEOUT }
+        Client { addr, akid: akid.into(), secret: secret.into(), region: "us-east-1".into(), service: SIGNING_NAME.into(), timeout: DEFAULT_TIMEOUT }
     }
 
-    /// Signs `req` in place with SigV4 (`monitoring`, the client's region, now), over its body
+    /// Signs `req` in place with SigV4 (the client's service and region, now), over its body
     /// bytes exactly as they will be sent.
     pub fn sign(&self, req: &mut Request) {
         let host = self.addr.to_string();
@@ -602,7 +604,7 @@ impl Client {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(&self.region)
-            .name(SIGNING_NAME)
+            .name(&self.service)
             .time(SystemTime::now())
             .settings(SigningSettings::default())
             .build()
