@@ -57,6 +57,9 @@ pub struct MetricStoreOptions {
     pub retention_ms: i64,
     /// Compact a stream once it has this many level-0 segments.
     pub compact_after_segments: usize,
+    /// Roll older data up into coarser resolutions ([`crate::rollup`]); `false` keeps every
+    /// sample as stored until retention.
+    pub rollup: bool,
     /// Log settings when the store opens its own log ([`MetricStore::open`]).
     pub wal: WalOptions,
 }
@@ -68,6 +71,7 @@ impl Default for MetricStoreOptions {
             flush_max_age_ms: 10 * Timestamp::MINUTE,
             retention_ms: 455 * Timestamp::DAY,
             compact_after_segments: 8,
+            rollup: true,
             wal: WalOptions::default(),
         }
     }
@@ -421,7 +425,8 @@ impl MetricStore {
             let stream = data_stream(&pkey);
             self.segments.apply_retention(&stream, now.millis() - self.opts.retention_ms).await.map_err(internal)?;
             // Coarsest first: a segment old enough for several tiers is rolled once.
-            for tier in crate::rollup::TIERS.iter().rev() {
+            let tiers = if self.opts.rollup { &crate::rollup::TIERS[..] } else { &[] };
+            for tier in tiers.iter().rev() {
                 let cutoff = tier.cutoff(now);
                 let due: Vec<_> = self
                     .segments

@@ -197,3 +197,20 @@ async fn statistics_survive_every_tier_and_reads_follow_the_age_rules() {
     assert!(store.data_segments(ACCOUNT, REGION).await.unwrap().is_empty());
     assert_eq!(levels(&store, "minute").await, (vec![], 0));
 }
+
+#[tokio::test]
+async fn with_rollup_off_samples_keep_their_resolution_until_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(Timestamp(T + 2 * Timestamp::DAY)));
+    let opts = MetricStoreOptions { rollup: false, ..Default::default() };
+    let store = MetricStore::open(dir.path(), clock.clone(), opts).await.unwrap();
+    store.ingest(ACCOUNT, REGION, data()).await.unwrap();
+    store.flush().await.unwrap();
+    clock.set(Timestamp(T + 100 * Timestamp::DAY));
+    store.tick(clock.now()).await.unwrap();
+    assert_eq!(levels(&store, "hires").await, (vec![0], 7200), "every 1-second sample is still there");
+    assert!(store.data_segments(ACCOUNT, REGION).await.unwrap().iter().all(|m| m.level < 11));
+    clock.set(Timestamp(T + 2 * Timestamp::DAY + 456 * Timestamp::DAY));
+    store.tick(clock.now()).await.unwrap();
+    assert!(store.data_segments(ACCOUNT, REGION).await.unwrap().is_empty(), "retention still applies");
+}

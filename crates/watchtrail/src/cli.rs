@@ -25,12 +25,13 @@ pub enum Command {
     Serve(ServeArgs),
 }
 
-/// Authentication switch.
+/// An on/off setting (`--auth`, `--rollup`).
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
-pub enum AuthArg {
-    /// Require SigV4 on every request (default).
+pub enum Switch {
+    /// On (the default of both).
     On,
-    /// Accept unsigned requests as the account root. For throwaway local use only.
+    /// Off: for `--auth`, unsigned requests act as the account root (throwaway local use
+    /// only); for `--rollup`, samples keep their resolution until retention.
     Off,
 }
 
@@ -49,7 +50,7 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
     /// SigV4 authentication [default: on].
     #[arg(long, env = "WATCHTRAIL_AUTH", value_enum)]
-    pub auth: Option<AuthArg>,
+    pub auth: Option<Switch>,
     /// 12-digit account id, fixed at first start [default: random].
     #[arg(long, env = "WATCHTRAIL_ACCOUNT_ID")]
     pub account_id: Option<String>,
@@ -66,6 +67,11 @@ pub struct ServeArgs {
     /// requests share one fsync; 0 disables [default: 300].
     #[arg(long, env = "WATCHTRAIL_WAL_COMMIT_DELAY_US")]
     pub wal_commit_delay_us: Option<u64>,
+    /// Roll older metric data up to 1-minute, 5-minute and 1-hour steps as CloudWatch does;
+    /// `off` keeps every sample at its resolution until retention (for benchmarks comparing
+    /// raw storage) [default: on].
+    #[arg(long, env = "WATCHTRAIL_ROLLUP", value_enum)]
+    pub rollup: Option<Switch>,
 }
 
 /// Runs the command to completion.
@@ -98,7 +104,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         data_dir: args.data_dir.or(file.data_dir).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         listen,
         auth: match args.auth {
-            Some(a) => a == AuthArg::On,
+            Some(a) => a == Switch::On,
             None => file.auth.unwrap_or(true),
         },
         account_id: args.account_id.or(file.account_id),
@@ -106,7 +112,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         clock: Arc::new(SystemClock),
         background_jobs: true,
         print_credentials: true,
-        metric_store: Default::default(),
+        metric_store: watchtrail_metrics::MetricStoreOptions {
+            rollup: args.rollup.is_none_or(|r| r == Switch::On),
+            ..Default::default()
+        },
         wal_commit_delay: std::time::Duration::from_micros(
             args.wal_commit_delay_us.or(file.wal_commit_delay_us).unwrap_or(crate::config::DEFAULT_WAL_COMMIT_DELAY_US),
         ),
