@@ -183,9 +183,17 @@ pub struct MetricStore {
     flushing: tokio::sync::Mutex<()>,
 }
 
+/// The data stream of a partition: records are chunks of one series' samples
+/// ([`crate::chunk`]), keyed by the series and the chunk's first timestamp.
 fn data_stream(p: &PartitionKey) -> String {
-    format!("metrics/{}/{}", p.0, p.1)
+    format!("series/{}/{}", p.0, p.1)
 }
+
+/// Raw samples are chunked by the hour they fall in.
+const RAW_CHUNK_MS: i64 = Timestamp::HOUR;
+/// The longest time a chunk covers after its first sample (rolled-up chunks cover a day):
+/// a read for `[from, to)` scans chunks starting from `from` minus this.
+pub(crate) const MAX_CHUNK_SPAN_MS: i64 = Timestamp::DAY;
 
 fn index_stream(p: &PartitionKey) -> String {
     format!("metrics-index/{}/{}", p.0, p.1)
@@ -221,6 +229,11 @@ impl MetricStore {
         let blobs = BlobStore::local(&dir.join("segments")).map_err(internal)?;
         let segments = SegmentStore::new(blobs, catalog.clone());
 
+        if let Some(legacy) = catalog.streams().map_err(internal)?.into_iter().find(|s| s.starts_with("metrics/")) {
+            return Err(MetricsError::Internal(format!(
+                "the segments of stream {legacy} were written by an older development build (one record per sample); this build stores chunks of samples and cannot read them. Start from an empty data directory."
+            )));
+        }
         let mut head = Head { partitions: HashMap::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         // Series index.
         for stream in catalog.streams().map_err(internal)? {
@@ -306,11 +319,11 @@ impl MetricStore {
         }
         let records = self
             .segments
-            .scan(&data_stream(&pkey), &KeyFilter::Exact(encode(key)?), from.millis(), to.millis())
+            .scan(&data_stream(&pkey), &KeyFilter::Exact(encode(key)?), from.millis().saturating_sub(MAX_CHUNK_SPAN_MS), to.millis())
             .await
             .map_err(internal)?;
         for r in records {
-            out.push(decode(&r.value)?);
+            crate::chunk::decode_range(&r.value, from, to, &mut out).map_err(internal)?;
         }
         Ok(out)
     }
@@ -423,7 +436,8 @@ impl MetricStore {
         let streams: Vec<PartitionKey> = self.head.0.lock().partitions.keys().cloned().collect();
         for pkey in streams {
             let stream = data_stream(&pkey);
-            self.segments.apply_retention(&stream, now.millis() - self.opts.retention_ms).await.map_err(internal)?;
+            // A segment's newest chunk may hold samples up to a chunk span after its start.
+            self.segments.apply_retention(&stream, now.millis() - self.opts.retention_ms - MAX_CHUNK_SPAN_MS).await.map_err(internal)?;
             // Coarsest first: a segment old enough for several tiers is rolled once.
             let tiers = if self.opts.rollup { &crate::rollup::TIERS[..] } else { &[] };
             for tier in tiers.iter().rev() {
@@ -434,7 +448,7 @@ impl MetricStore {
                     .await
                     .map_err(internal)?
                     .into_iter()
-                    .filter(|m| m.level < tier.level && m.max_ts < cutoff)
+                    .filter(|m| m.level < tier.level && m.max_ts.saturating_add(MAX_CHUNK_SPAN_MS) < cutoff)
                     .collect();
                 if !due.is_empty() {
                     let rewriter = Box::new(crate::rollup::RollupRewriter::new(tier.step_ms));
@@ -537,15 +551,17 @@ fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Res
     }
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
-    let mut scratch = Vec::with_capacity(64);
+    let mut scratch: Vec<Sample> = Vec::with_capacity(256);
     let mut samples = 0;
     for (kb, i) in keyed {
         let s = &mut series[i];
         s.samples.sort_by_key(|(_, sample)| sample.ts);
-        for (_, sample) in &s.samples {
+        // One chunk per hour the series has samples in.
+        for run in s.samples.chunk_by(|a, b| a.1.ts.floor_to(RAW_CHUNK_MS) == b.1.ts.floor_to(RAW_CHUNK_MS)) {
             scratch.clear();
-            scratch = postcard::to_extend(sample, scratch).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?;
-            data.push(RecordRef { key: &kb, ts: sample.ts.millis(), value: &scratch }).map_err(internal)?;
+            scratch.extend(run.iter().map(|(_, sample)| sample.clone()));
+            let bytes = crate::chunk::encode(&scratch);
+            data.push(RecordRef { key: &kb, ts: scratch[0].ts.millis(), value: &bytes }).map_err(internal)?;
         }
         samples += s.samples.len();
         index.push(Record { key: kb, ts: s.last_ingest.millis(), value: Vec::new() });

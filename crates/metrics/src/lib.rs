@@ -3,6 +3,7 @@
 //! - [`model`]: what a metric and a stored sample are.
 //! - [`api`]: the wire shapes of the operations.
 //! - [`validate`]: every input rule and limit, with AWS's error codes.
+//! - [`chunk`]: one series' samples encoded together (the storage unit in segments).
 //! - [`engine`]: durable storage (WAL → head → segments) and reads.
 //! - [`stats`]: period bucketing and statistics.
 //! - [`rollup`]: older data rolled up into coarser resolutions.
@@ -16,6 +17,7 @@
 pub use watchtrail_metrics_lang::{extended, math};
 
 pub mod api;
+pub mod chunk;
 pub mod engine;
 pub mod error;
 pub mod exact;

@@ -30,6 +30,11 @@ use watchtrail_core::Timestamp;
 
 /// Most series one SEARCH returns; more are cut, with a `MaxMetricsExceeded` message.
 pub const MAX_SEARCH_RESULTS: usize = 500;
+/// A metric and its points, as one SEARCH read returns them.
+type FetchedSeries = (MetricKey, Vec<(i64, f64)>);
+
+/// Series a SEARCH reads at the same time.
+const SEARCH_READ_CONCURRENCY: usize = 8;
 /// SEARCH period when neither the search nor its query gives one (the console's default).
 pub const DEFAULT_SEARCH_PERIOD: i64 = 300;
 
@@ -259,9 +264,22 @@ impl MetricsService {
             }
             (out, false)
         });
-        let mut series = Vec::with_capacity(found.len());
-        for metric in found {
-            let points = self.fetch(scope, &metric, None, &stat, period, grid).await?;
+        // Several series at a time: each read waits on blocking segment scans.
+        use futures::stream::StreamExt;
+        let fetched: Vec<Result<FetchedSeries>> = futures::stream::iter(found)
+            .map(|metric| {
+                let stat = &stat;
+                async move {
+                    let points = self.fetch(scope, &metric, None, stat, period, grid).await?;
+                    Ok((metric, points))
+                }
+            })
+            .buffered(SEARCH_READ_CONCURRENCY)
+            .collect()
+            .await;
+        let mut series = Vec::with_capacity(fetched.len());
+        for item in fetched {
+            let (metric, points) = item?;
             let mut label_parts: Vec<String> = Vec::new();
             let schema = search.schema_dimensions();
             for name in schema {
@@ -339,7 +357,7 @@ impl MetricsService {
                 Some((f, _)) => {
                     let s = Statistic::parse(f.statistic()).ok_or_else(|| MetricsError::Internal("statistic".into()))?;
                     let span = (grid.end.millis() - start.millis()).max(1);
-                    bucket(&all, start, grid.end, span).into_values().next().map_or(f64::NAN, |a| a.get(s))
+                    bucket(&all, start, grid.end, span).into_iter().next().map_or(f64::NAN, |(_, a)| a.get(s))
                 }
                 None => f64::NAN,
             };

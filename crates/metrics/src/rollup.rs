@@ -182,23 +182,36 @@ fn representative(i: i64) -> f64 {
     r.min(f64::MAX)
 }
 
-/// A [`Rewriter`] rolling every series' samples up into steps of `step_ms`.
+/// A [`Rewriter`] rolling every series' samples up into steps of `step_ms`. Input records are
+/// chunks ([`crate::chunk`]) in (series, first timestamp) order; a series' chunks may overlap
+/// in time (several flushes of one hour), so all of a series' samples are gathered, sorted and
+/// then rolled; output chunks hold a day of steps each.
 pub struct RollupRewriter {
     step_ms: i64,
-    pending: Option<(Vec<u8>, i64, Step)>,
+    key: Option<Vec<u8>>,
+    samples: Vec<Sample>,
 }
 
 impl RollupRewriter {
     /// Rolls into steps of `step_ms` (a whole number of seconds).
     pub fn new(step_ms: i64) -> RollupRewriter {
-        RollupRewriter { step_ms, pending: None }
+        RollupRewriter { step_ms, key: None, samples: Vec::new() }
     }
 
     fn emit(&mut self, out: &mut dyn FnMut(RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
-        if let Some((key, ts, step)) = self.pending.take() {
-            let sample = Sample { ts: Timestamp(ts), resolution: 60, value: step.finish((self.step_ms / 1000) as u32) };
-            let value = postcard::to_allocvec(&sample).map_err(|e| StoreError::corruption("rollup", e.to_string()))?;
-            out(RecordRef { key: &key, ts, value: &value })?;
+        let Some(key) = self.key.take() else { return Ok(()) };
+        let mut samples = std::mem::take(&mut self.samples);
+        samples.sort_by_key(|s| s.ts);
+        let step_s = (self.step_ms / 1000) as u32;
+        let mut rolled: Vec<Sample> = Vec::new();
+        for run in samples.chunk_by(|a, b| a.ts.floor_to(self.step_ms) == b.ts.floor_to(self.step_ms)) {
+            let mut step = Step::new();
+            run.iter().for_each(|s| step.add(&s.value));
+            rolled.push(Sample { ts: run[0].ts.floor_to(self.step_ms), resolution: 60, value: step.finish(step_s) });
+        }
+        for day in rolled.chunk_by(|a, b| a.ts.floor_to(Timestamp::DAY) == b.ts.floor_to(Timestamp::DAY)) {
+            let bytes = crate::chunk::encode(day);
+            out(RecordRef { key: &key, ts: day[0].ts.millis(), value: &bytes })?;
         }
         Ok(())
     }
@@ -206,18 +219,12 @@ impl RollupRewriter {
 
 impl Rewriter for RollupRewriter {
     fn record(&mut self, r: RecordRef<'_>, out: &mut dyn FnMut(RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {
-        let sample: Sample = postcard::from_bytes(r.value).map_err(|e| StoreError::corruption("rollup input sample", e.to_string()))?;
-        let start = r.ts.div_euclid(self.step_ms) * self.step_ms;
-        match &mut self.pending {
-            Some((key, ts, step)) if key.as_slice() == r.key && *ts == start => step.add(&sample.value),
-            _ => {
-                self.emit(out)?;
-                let mut step = Step::new();
-                step.add(&sample.value);
-                self.pending = Some((r.key.to_vec(), start, step));
-            }
+        if self.key.as_deref() != Some(r.key) {
+            self.emit(out)?;
+            self.key = Some(r.key.to_vec());
         }
-        Ok(())
+        crate::chunk::decode_range(r.value, Timestamp(i64::MIN), Timestamp(i64::MAX), &mut self.samples)
+            .map_err(|e| StoreError::corruption("rollup input chunk", e.to_string()))
     }
 
     fn finish(&mut self, out: &mut dyn FnMut(RecordRef<'_>) -> watchtrail_store::Result<()>) -> watchtrail_store::Result<()> {

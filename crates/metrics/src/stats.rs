@@ -5,7 +5,6 @@ use crate::exact::RawValues;
 pub use watchtrail_metrics_lang::extended::{ExtendedStatistic, InvalidStatistic};
 pub use watchtrail_metrics_lang::rounding::round_start;
 use crate::model::{Sample, SampleValue};
-use std::collections::BTreeMap;
 use watchtrail_core::Timestamp;
 
 /// Running SampleCount/Sum/Minimum/Maximum of one period. Raw values are not folded here;
@@ -74,15 +73,15 @@ impl Aggregate {
 }
 
 /// Groups samples into periods of `period_ms` aligned to `start`, keeping only samples in
-/// `[start, end)`. Returns period start → aggregate, in time order, for periods with data.
+/// `[start, end)`. Returns `(period start, aggregate)` in time order, for periods with data.
 pub fn bucket<'a>(
     samples: impl IntoIterator<Item = &'a Sample>,
     start: Timestamp,
     end: Timestamp,
     period_ms: i64,
-) -> BTreeMap<Timestamp, Aggregate> {
+) -> Vec<(Timestamp, Aggregate)> {
     let mut out = group(samples, start, end, period_ms, Aggregate::empty, Aggregate::add);
-    out.retain(|_, a| !a.is_empty());
+    out.retain(|(_, a)| !a.is_empty());
     out
 }
 
@@ -92,12 +91,14 @@ pub fn bucket_raw<'a>(
     start: Timestamp,
     end: Timestamp,
     period_ms: i64,
-) -> BTreeMap<Timestamp, RawValues> {
+) -> Vec<(Timestamp, RawValues)> {
     let mut out = group(samples, start, end, period_ms, RawValues::new, RawValues::add);
-    out.values_mut().for_each(RawValues::finish);
+    out.iter_mut().for_each(|(_, r)| r.finish());
     out
 }
 
+/// Samples (in any order) grouped by period: a stable sort by period keeps each period's
+/// samples in input order, so sums add in the same order as they arrived.
 fn group<'a, T>(
     samples: impl IntoIterator<Item = &'a Sample>,
     start: Timestamp,
@@ -105,15 +106,23 @@ fn group<'a, T>(
     period_ms: i64,
     empty: impl Fn() -> T,
     add: impl Fn(&mut T, &SampleValue),
-) -> BTreeMap<Timestamp, T> {
-    let mut out: BTreeMap<Timestamp, T> = BTreeMap::new();
-    for s in samples {
-        if s.ts < start || s.ts >= end {
-            continue;
+) -> Vec<(Timestamp, T)> {
+    let mut keyed: Vec<(i64, &SampleValue)> = samples
+        .into_iter()
+        .filter(|s| s.ts >= start && s.ts < end)
+        .map(|s| ((s.ts.millis() - start.millis()) / period_ms, &s.value))
+        .collect();
+    keyed.sort_by_key(|k| k.0);
+    let mut out: Vec<(Timestamp, T)> = Vec::new();
+    let mut current = None;
+    for (index, v) in keyed {
+        if current != Some(index) {
+            current = Some(index);
+            out.push((start.plus_millis(index * period_ms), empty()));
         }
-        let offset = (s.ts.millis() - start.millis()) / period_ms * period_ms;
-        let key = start.plus_millis(offset);
-        add(out.entry(key).or_insert_with(&empty), &s.value);
+        if let Some((_, acc)) = out.last_mut() {
+            add(acc, v);
+        }
     }
     out
 }
@@ -184,7 +193,8 @@ mod tests {
         let samples = vec![single(0, 1.0), single(59_999, 3.0), single(60_000, 10.0), single(120_000, 99.0)];
         let b = bucket(&samples, Timestamp(0), Timestamp(120_000), 60_000);
         assert_eq!(b.len(), 2, "end is exclusive");
-        let first = b[&Timestamp(0)];
+        let first = b[0].1;
+        assert_eq!(b[0].0, Timestamp(0));
         assert_eq!((first.count, first.sum, first.min, first.max), (2.0, 4.0, 1.0, 3.0));
         assert_eq!(first.get(Statistic::Average), 2.0);
     }

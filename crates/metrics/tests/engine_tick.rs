@@ -113,7 +113,7 @@ fn data_stream_dir(root: &std::path::Path) -> std::path::PathBuf {
         .map(|e| e.unwrap().path())
         .find(|p| {
             let name = p.file_name().unwrap().to_string_lossy().to_string();
-            name.starts_with("metrics") && !name.contains("index") && name.contains("us-east-1")
+            name.starts_with("series") && name.contains("us-east-1")
         })
         .unwrap_or_else(|| panic!("no data stream directory under {}", base.display()))
 }
@@ -240,4 +240,18 @@ async fn reads_racing_a_compaction_see_every_sample_once() {
     assert!(reader.await.unwrap() >= 1);
     assert_eq!(segment_files(), 1, "the three segments were compacted into one");
     assert_eq!(sum(&store, "s0").await, 30.0);
+}
+
+#[tokio::test]
+async fn segments_of_the_per_sample_format_are_refused_not_misread() {
+    use watchtrail_store::{BlobStore, Record, SegmentStore, SqliteCatalog};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let catalog = Arc::new(SqliteCatalog::open(&dir.path().join("catalog.sqlite")).unwrap());
+        let store = SegmentStore::new(BlobStore::local(&dir.path().join("segments")).unwrap(), catalog);
+        store.write("metrics/123456789012/us-east-1", vec![Record::new("k", T0, "v")], 1).await.unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let err = MetricStore::open(dir.path(), clock, opts()).await.err().expect("refused");
+    assert!(err.to_string().contains("older development build"), "{err}");
 }

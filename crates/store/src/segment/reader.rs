@@ -226,8 +226,17 @@ impl SegmentReader {
                 return Ok(out);
             }
         }
-        // Created on the first block that needs decoding: many scans skip every block.
+        // The thread's decoder (a zstd context and buffers kept warm between scans), taken on
+        // the first block that needs decoding: many scans skip every block.
         let mut decoder: Option<BlockDecoder> = None;
+        let result = self.scan_blocks(filter, lo, hi, &mut decoder, &mut out);
+        if let Some(d) = decoder {
+            SCAN_DECODER.with(|slot| *slot.borrow_mut() = Some(d));
+        }
+        result.map(|_| out)
+    }
+
+    fn scan_blocks(&self, filter: &KeyFilter, lo: i64, hi: i64, decoder: &mut Option<BlockDecoder>, out: &mut Vec<Record>) -> Result<()> {
         for (i, b) in self.blocks.iter().enumerate() {
             if filter.is_past(&b.first_key) {
                 break;
@@ -235,9 +244,12 @@ impl SegmentReader {
             if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
                 continue;
             }
-            let decoder = match &mut decoder {
+            let decoder = match decoder {
                 Some(d) => d,
-                None => decoder.insert(BlockDecoder::new()?),
+                None => match SCAN_DECODER.with(|slot| slot.borrow_mut().take()) {
+                    Some(d) => decoder.insert(d),
+                    None => decoder.insert(BlockDecoder::new()?),
+                },
             };
             decoder.decode(self, i)?;
             out.extend(
@@ -247,7 +259,7 @@ impl SegmentReader {
                     .map(|r| Record { key: r.key.to_vec(), ts: r.ts, value: r.value.to_vec() }),
             );
         }
-        Ok(out)
+        Ok(())
     }
 
     /// A cursor over every record of the segment in `(key, ts)` order, decoding one block at
@@ -267,6 +279,12 @@ struct DecodedRow {
     ts: i64,
     value_start: u32,
     value_end: u32,
+}
+
+thread_local! {
+    /// One block decoder per thread for scans: creating a zstd context per scan showed up in
+    /// read profiles.
+    static SCAN_DECODER: std::cell::RefCell<Option<BlockDecoder>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Decompresses and parses blocks into buffers reused from block to block: the raw block

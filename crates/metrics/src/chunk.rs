@@ -1,0 +1,311 @@
+//! One series' samples encoded together (a chunk): the unit of storage in segments, so the
+//! series key is written once per chunk rather than once per sample, and reading a series
+//! decodes only its own chunks.
+//!
+//! Format (`version` byte first):
+//! - `1` *singles*: every sample a single value at one storage resolution.
+//!   `resolution u8 · count varint · timestamps · values`. Timestamps: the first as a zigzag
+//!   varint (ms), then deltas of deltas as zigzag varints (a fixed scrape interval costs one
+//!   zero byte a sample, which block compression then removes). Values, one of:
+//!   - `0` *decimal*: every value is `m / 10^e` exactly for one `e ≤ 9` and `|m| < 2^53`:
+//!     `e u8 · first m zigzag varint · deltas of m zigzag varints` (counters and gauges with
+//!     a few decimals take a byte or two a sample, constants one zero byte);
+//!   - `1` *xor*: each value's bits XOR the previous, as a control byte (`0`: equal; else
+//!     leading zero bytes `<< 4 | significant bytes`) and the significant bytes.
+//! - `2` *general*: the samples as a postcard list (statistic sets, distributions, rolled
+//!   steps, mixed resolutions).
+//!
+//! Decoding never panics on arbitrary bytes; it reports them as corrupt.
+
+use crate::model::{Sample, SampleValue};
+use watchtrail_core::Timestamp;
+
+const SINGLES: u8 = 1;
+const GENERAL: u8 = 2;
+const DECIMAL: u8 = 0;
+const XOR: u8 = 1;
+/// Largest decimal exponent tried.
+const MAX_DECIMALS: u32 = 9;
+
+/// Why bytes are not a chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkError(pub String);
+
+impl std::fmt::Display for ChunkError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "corrupt sample chunk: {}", self.0)
+    }
+}
+
+fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn zigzag(v: i64) -> u64 {
+    ((v << 1) ^ (v >> 63)) as u64
+}
+
+fn unzigzag(v: u64) -> i64 {
+    ((v >> 1) as i64) ^ -((v & 1) as i64)
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Result<u8, ChunkError> {
+        let v = *self.b.get(self.at).ok_or_else(|| ChunkError("truncated".into()))?;
+        self.at += 1;
+        Ok(v)
+    }
+
+    fn uvarint(&mut self) -> Result<u64, ChunkError> {
+        let mut v = 0u64;
+        for shift in (0..70).step_by(7) {
+            let b = self.byte()?;
+            if shift == 63 && b > 1 {
+                return Err(ChunkError("varint overflow".into()));
+            }
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(ChunkError("varint too long".into()))
+    }
+
+    fn ivarint(&mut self) -> Result<i64, ChunkError> {
+        self.uvarint().map(unzigzag)
+    }
+}
+
+/// Encodes samples (in time order) as one chunk.
+pub fn encode(samples: &[Sample]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(16 + samples.len() * 3);
+    let singles = samples.first().map(|f| f.resolution).filter(|r| samples.iter().all(|s| s.resolution == *r && matches!(s.value, SampleValue::Single(_))));
+    let Some(resolution) = singles else {
+        out.push(GENERAL);
+        out.extend(postcard::to_allocvec(samples).unwrap_or_default());
+        return out;
+    };
+    out.push(SINGLES);
+    out.push(resolution);
+    put_uvarint(&mut out, samples.len() as u64);
+    let (mut prev_t, mut prev_d) = (0i64, 0i64);
+    for (i, s) in samples.iter().enumerate() {
+        let t = s.ts.millis();
+        match i {
+            0 => put_uvarint(&mut out, zigzag(t)),
+            _ => {
+                let d = t.wrapping_sub(prev_t);
+                put_uvarint(&mut out, zigzag(d.wrapping_sub(prev_d)));
+                prev_d = d;
+            }
+        }
+        prev_t = t;
+    }
+    let values: Vec<f64> = samples.iter().map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
+    match decimal_exponent(&values) {
+        Some(e) => {
+            out.push(DECIMAL);
+            out.push(e as u8);
+            let scale = 10f64.powi(e as i32);
+            let mut prev = 0i64;
+            for (i, v) in values.iter().enumerate() {
+                let m = (v * scale).round() as i64;
+                put_uvarint(&mut out, zigzag(if i == 0 { m } else { m.wrapping_sub(prev) }));
+                prev = m;
+            }
+        }
+        None => {
+            out.push(XOR);
+            let mut prev = 0u64;
+            for v in &values {
+                let x = v.to_bits() ^ prev;
+                prev = v.to_bits();
+                if x == 0 {
+                    out.push(0);
+                    continue;
+                }
+                let lead = (x.leading_zeros() / 8) as usize;
+                let trail = (x.trailing_zeros() / 8) as usize;
+                let len = 8 - lead - trail;
+                out.push(((lead as u8) << 4) | len as u8);
+                let bytes = (x >> (8 * trail)).to_be_bytes();
+                out.extend_from_slice(&bytes[8 - len..]);
+            }
+        }
+    }
+    out
+}
+
+/// The smallest `e` such that every value is exactly `m / 10^e` with `|m| < 2^53`.
+fn decimal_exponent(values: &[f64]) -> Option<u32> {
+    'next: for e in 0..=MAX_DECIMALS {
+        let scale = 10f64.powi(e as i32);
+        for &v in values {
+            let m = (v * scale).round();
+            if !m.is_finite() || m.abs() >= 9_007_199_254_740_992.0 || m / scale != v || (v == 0.0 && v.is_sign_negative()) {
+                continue 'next;
+            }
+        }
+        return Some(e);
+    }
+    None
+}
+
+/// Decodes a chunk, keeping the samples with `from ≤ ts < to`.
+pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<Sample>) -> Result<(), ChunkError> {
+    let mut r = Reader { b: bytes, at: 0 };
+    match r.byte()? {
+        GENERAL => {
+            let all: Vec<Sample> = postcard::from_bytes(&bytes[1..]).map_err(|e| ChunkError(e.to_string()))?;
+            out.extend(all.into_iter().filter(|s| s.ts >= from && s.ts < to));
+            Ok(())
+        }
+        SINGLES => {
+            let resolution = r.byte()?;
+            let count = r.uvarint()? as usize;
+            if count > bytes.len() {
+                return Err(ChunkError("count larger than the chunk".into()));
+            }
+            let mut ts = Vec::with_capacity(count);
+            let (mut t, mut d) = (0i64, 0i64);
+            for i in 0..count {
+                let v = r.ivarint()?;
+                if i == 0 {
+                    t = v;
+                } else {
+                    d = d.wrapping_add(v);
+                    t = t.wrapping_add(d);
+                }
+                ts.push(t);
+            }
+            let mut push = |i: usize, v: f64| {
+                let t = Timestamp(ts[i]);
+                if t >= from && t < to {
+                    out.push(Sample { ts: t, resolution, value: SampleValue::Single(v) });
+                }
+            };
+            match r.byte()? {
+                DECIMAL => {
+                    let e = r.byte()?;
+                    if u32::from(e) > MAX_DECIMALS {
+                        return Err(ChunkError("decimal exponent out of range".into()));
+                    }
+                    let scale = 10f64.powi(i32::from(e));
+                    let mut m = 0i64;
+                    for i in 0..count {
+                        let v = r.ivarint()?;
+                        m = if i == 0 { v } else { m.wrapping_add(v) };
+                        push(i, m as f64 / scale);
+                    }
+                }
+                XOR => {
+                    let mut prev = 0u64;
+                    for i in 0..count {
+                        let c = r.byte()?;
+                        if c != 0 {
+                            let (lead, len) = ((c >> 4) as usize, (c & 0x0f) as usize);
+                            if len == 0 || lead + len > 8 {
+                                return Err(ChunkError("bad xor control byte".into()));
+                            }
+                            let mut bytes = [0u8; 8];
+                            for b in bytes.iter_mut().skip(8 - len) {
+                                *b = r.byte()?;
+                            }
+                            let trail = 8 - lead - len;
+                            prev ^= u64::from_be_bytes(bytes) << (8 * trail);
+                        }
+                        push(i, f64::from_bits(prev));
+                    }
+                }
+                other => return Err(ChunkError(format!("unknown value encoding {other}"))),
+            }
+            Ok(())
+        }
+        other => Err(ChunkError(format!("unknown chunk version {other}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn single(t: i64, v: f64, r: u8) -> Sample {
+        Sample { ts: Timestamp(t), resolution: r, value: SampleValue::Single(v) }
+    }
+
+    fn round_trip(samples: &[Sample]) -> Vec<Sample> {
+        let mut out = Vec::new();
+        decode_range(&encode(samples), Timestamp(i64::MIN), Timestamp(i64::MAX), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn decimals_xor_and_general_round_trip_exactly() {
+        let counter: Vec<Sample> = (0..100).map(|i| single(1_000_000 + i * 15_000, ((1234.5 + i as f64 * 14.27) * 100.0).round() / 100.0, 1)).collect();
+        let bytes = encode(&counter);
+        assert_eq!(bytes[0], SINGLES);
+        assert!(bytes.len() < 100 * 4, "a 2-decimal counter at a fixed step: {} bytes", bytes.len());
+        assert_eq!(round_trip(&counter), counter);
+        let noisy: Vec<Sample> = (0..50).map(|i| single(i * 1000 + (i % 3), (i as f64).sin() * 1e6, 60)).collect();
+        assert_eq!(round_trip(&noisy), noisy);
+        let odd = vec![single(5, -0.0, 60), single(6, f64::MAX, 60), single(6, f64::MIN_POSITIVE, 60), single(-7, 1e-300, 60)];
+        let got = round_trip(&odd);
+        assert_eq!(got.len(), 4);
+        for (a, b) in got.iter().zip(&odd) {
+            match (&a.value, &b.value) {
+                (SampleValue::Single(x), SampleValue::Single(y)) => assert_eq!(x.to_bits(), y.to_bits(), "bit-exact, -0 included"),
+                _ => unreachable!(),
+            }
+        }
+        let mixed = vec![single(1, 2.0, 1), Sample { ts: Timestamp(2), resolution: 60, value: SampleValue::Stats { count: 2.0, sum: 3.0, min: 1.0, max: 2.0 } }];
+        assert_eq!(encode(&mixed)[0], GENERAL);
+        assert_eq!(round_trip(&mixed), mixed);
+        assert!(round_trip(&[]).is_empty());
+    }
+
+    #[test]
+    fn ranges_filter_and_garbage_is_an_error() {
+        let s: Vec<Sample> = (0..10).map(|i| single(i * 10, i as f64, 1)).collect();
+        let mut out = Vec::new();
+        decode_range(&encode(&s), Timestamp(20), Timestamp(50), &mut out).unwrap();
+        assert_eq!(out, s[2..5].to_vec());
+        for bad in [&[][..], &[9][..], &[1, 1, 200][..], &[1, 1, 2, 0, 0, 7][..], &[1, 1, 1, 0, 1, 0x93, 1][..]] {
+            assert!(decode_range(bad, Timestamp(i64::MIN), Timestamp(i64::MAX), &mut Vec::new()).is_err(), "{bad:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_samples_round_trip(raw in proptest::collection::vec((-1_000_000i64..1_000_000, proptest::num::f64::ANY, 0u8..3), 0..60), res in prop_oneof![Just(1u8), Just(60u8)]) {
+            let mut samples: Vec<Sample> = raw.iter().map(|&(t, v, k)| match k {
+                0 | 1 => single(t, if v.is_nan() { 1.5 } else { v }, res),
+                _ => single(t, (v.abs() % 1e6 * 100.0).round() / 100.0, res),
+            }).collect();
+            samples.sort_by_key(|s| s.ts);
+            let got = round_trip(&samples);
+            prop_assert_eq!(got.len(), samples.len());
+            for (a, b) in got.iter().zip(&samples) {
+                prop_assert_eq!(a.ts, b.ts);
+                match (&a.value, &b.value) {
+                    (SampleValue::Single(x), SampleValue::Single(y)) => prop_assert_eq!(x.to_bits(), y.to_bits()),
+                    _ => prop_assert!(false),
+                }
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = decode_range(&bytes, Timestamp(i64::MIN), Timestamp(i64::MAX), &mut Vec::new());
+        }
+    }
+}
