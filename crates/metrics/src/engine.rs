@@ -34,13 +34,14 @@ use watchtrail_store::{
 /// first. The store's own [`CommitLog`] is one; a gateway request transaction that commits the
 /// request's activity record in the same log record is another.
 pub trait Committer: Send + Sync {
-    /// Commits `part` (a [`PartKind::Metrics`] payload); resolves with its LSN once durable.
+    /// Commits `part` (a [`PartKind::MetricSeries`] payload); resolves with its LSN once
+    /// durable.
     fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>>;
 }
 
 impl Committer for CommitLog {
     fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>> {
-        let fut = self.append(&[PartRef { kind: PartKind::Metrics, bytes: &part }], Some(on_durable));
+        let fut = self.append(&[PartRef { kind: PartKind::MetricSeries, bytes: &part }], Some(on_durable));
         Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
     }
 }
@@ -77,13 +78,42 @@ impl Default for MetricStoreOptions {
     }
 }
 
-/// One WAL record: the samples of one PutMetricData call.
+/// One commit-log part of earlier builds ([`PartKind::Metrics`]): a key per sample. Still
+/// replayed; new writes are [`SeriesBatch`]es.
 #[derive(Serialize, Deserialize)]
 struct WalBatch {
     account: String,
     region: String,
     received: i64,
     entries: Vec<(SeriesKey, Sample)>,
+}
+
+/// One commit-log part ([`PartKind::MetricSeries`]): the samples of one call, each series'
+/// key once.
+#[derive(Serialize, Deserialize)]
+struct SeriesBatch {
+    account: String,
+    region: String,
+    received: i64,
+    series: Vec<(SeriesKey, Vec<Sample>)>,
+}
+
+impl From<WalBatch> for SeriesBatch {
+    fn from(b: WalBatch) -> SeriesBatch {
+        SeriesBatch { account: b.account, region: b.region, received: b.received, series: group_by_series(b.entries) }
+    }
+}
+
+/// Consecutive samples of one series grouped (order kept).
+fn group_by_series(entries: Vec<(SeriesKey, Sample)>) -> Vec<(SeriesKey, Vec<Sample>)> {
+    let mut out: Vec<(SeriesKey, Vec<Sample>)> = Vec::new();
+    for (key, sample) in entries {
+        match out.last_mut() {
+            Some((k, v)) if *k == key => v.push(sample),
+            _ => out.push((key, vec![sample])),
+        }
+    }
+    out
 }
 
 /// What the head knows about one series.
@@ -252,8 +282,10 @@ impl MetricStore {
         let mut persisted: HashMap<PartitionKey, u64> = HashMap::new();
         let mut replayed = 0usize;
         for entry in entries {
-            for part in entry.parts_of(PartKind::Metrics) {
-                let batch: WalBatch = decode(part)?;
+            let legacy = entry.parts_of(PartKind::Metrics).map(|p| decode::<WalBatch>(p).map(SeriesBatch::from));
+            let grouped = entry.parts_of(PartKind::MetricSeries).map(decode::<SeriesBatch>);
+            for batch in legacy.chain(grouped) {
+                let batch = batch?;
                 let pkey = (batch.account.clone(), batch.region.clone());
                 let max = match persisted.get(&pkey) {
                     Some(m) => *m,
@@ -293,10 +325,15 @@ impl MetricStore {
     /// Durably records samples through `committer`; returns once they are fsynced and in the
     /// head.
     pub async fn ingest_via(&self, account: &str, region: &str, entries: Vec<(SeriesKey, Sample)>, committer: &dyn Committer) -> Result<()> {
-        if entries.is_empty() {
+        self.ingest_series_via(account, region, group_by_series(entries), committer).await
+    }
+
+    /// [`MetricStore::ingest_via`] for samples already grouped by series (each key once).
+    pub async fn ingest_series_via(&self, account: &str, region: &str, series: Vec<(SeriesKey, Vec<Sample>)>, committer: &dyn Committer) -> Result<()> {
+        if series.iter().all(|(_, s)| s.is_empty()) {
             return Ok(());
         }
-        let batch = WalBatch { account: account.to_string(), region: region.to_string(), received: self.clock.now().millis(), entries };
+        let batch = SeriesBatch { account: account.to_string(), region: region.to_string(), received: self.clock.now().millis(), series };
         let payload = encode(&batch)?;
         let head = self.head.clone();
         committer
@@ -571,15 +608,16 @@ fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Res
 }
 
 impl Head {
-    fn apply(&mut self, lsn: u64, batch: WalBatch) {
+    fn apply(&mut self, lsn: u64, batch: SeriesBatch) {
         let received = Timestamp(batch.received);
         let part = self.partitions.entry((batch.account, batch.region)).or_default();
-        let n = batch.entries.len();
-        for (key, sample) in batch.entries {
+        let mut n = 0;
+        for (key, samples) in batch.series {
             let st = part.state_mut(key);
             st.last_ingest = st.last_ingest.max(received);
             st.index_dirty = true;
-            st.head.push((lsn, sample));
+            n += samples.len();
+            st.head.extend(samples.into_iter().map(|s| (lsn, s)));
         }
         self.samples += n;
         if self.oldest_unflushed.is_none() {

@@ -26,6 +26,9 @@ pub const DEFAULT_NAMESPACE: &str = "Prometheus";
 /// before the answer.
 pub const SAMPLES_PER_COMMIT: usize = 50_000;
 
+/// One series and its samples, as stored together.
+pub type SeriesSamples = (SeriesKey, Vec<Sample>);
+
 /// What one remote write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RemoteWriteOutcome {
@@ -71,7 +74,7 @@ impl MetricsService {
         body: &[u8],
         content_encoding: Option<&str>,
         received: Timestamp,
-    ) -> Result<(Vec<(SeriesKey, Sample)>, RemoteWriteOutcome)> {
+    ) -> Result<(Vec<SeriesSamples>, RemoteWriteOutcome)> {
         validate::namespace(Param::from("namespace"), namespace)?;
         let req = rw::decode(body, content_encoding).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
         let mut out = RemoteWriteOutcome { series: req.timeseries.len(), ..Default::default() };
@@ -98,6 +101,7 @@ impl MetricsService {
                 continue;
             }
             let key = SeriesKey { metric: MetricKey::new(namespace, series.metric_name.as_str(), dims), unit: Unit::None };
+            let mut kept = Vec::with_capacity(series.samples.len());
             for (t, v) in series.samples {
                 if t < earliest || t > latest {
                     refuse(&mut out, 1, format!("a sample of {} at {} ms is outside 2 weeks before to 2 hours after now", key.metric.name, t));
@@ -107,21 +111,30 @@ impl MetricsService {
                     refuse(&mut out, 1, format!("a sample of {} has the value {v}, beyond CloudWatch's range", key.metric.name));
                     continue;
                 }
-                entries.push((key.clone(), Sample { ts: Timestamp(t).floor_to(1000), resolution: 1, value: SampleValue::Single(v) }));
+                kept.push(Sample { ts: Timestamp(t).floor_to(1000), resolution: 1, value: SampleValue::Single(v) });
+            }
+            out.stored += kept.len();
+            if !kept.is_empty() {
+                entries.push((key, kept));
             }
         }
-        out.stored = entries.len();
         Ok((entries, out))
     }
 
-    /// Stores prepared entries durably, in records of at most [`SAMPLES_PER_COMMIT`] samples.
-    pub async fn store_remote_write(&self, scope: &Scope, mut entries: Vec<(SeriesKey, Sample)>, committer: &dyn Committer) -> Result<()> {
-        while !entries.is_empty() {
-            let rest = entries.split_off(entries.len().min(SAMPLES_PER_COMMIT));
-            let chunk = std::mem::replace(&mut entries, rest);
-            self.store.ingest_via(&scope.account, &scope.region, chunk, committer).await?;
+    /// Stores prepared series durably, in records of about [`SAMPLES_PER_COMMIT`] samples
+    /// (whole series; one larger series is a record of its own).
+    pub async fn store_remote_write(&self, scope: &Scope, series: Vec<SeriesSamples>, committer: &dyn Committer) -> Result<()> {
+        let mut batch = Vec::new();
+        let mut samples = 0;
+        for s in series {
+            samples += s.1.len();
+            batch.push(s);
+            if samples >= SAMPLES_PER_COMMIT {
+                self.store.ingest_series_via(&scope.account, &scope.region, std::mem::take(&mut batch), committer).await?;
+                samples = 0;
+            }
         }
-        Ok(())
+        self.store.ingest_series_via(&scope.account, &scope.region, batch, committer).await
     }
 }
 

@@ -255,3 +255,34 @@ async fn segments_of_the_per_sample_format_are_refused_not_misread() {
     let err = MetricStore::open(dir.path(), clock, opts()).await.err().expect("refused");
     assert!(err.to_string().contains("older development build"), "{err}");
 }
+
+/// The commit-log part of earlier builds: one series key per sample.
+#[derive(serde::Serialize)]
+struct LegacyBatch {
+    account: String,
+    region: String,
+    received: i64,
+    entries: Vec<(SeriesKey, Sample)>,
+}
+
+#[tokio::test]
+async fn commit_log_parts_of_the_per_sample_kind_are_still_replayed() {
+    use watchtrail_store::{CommitLog, PartKind, PartRef, WalOptions};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = CommitLog::open(&dir.path().join("wal"), WalOptions::default()).unwrap();
+        let batch = LegacyBatch {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            received: T0,
+            entries: vec![(key("old"), sample(T0, 2.0)), (key("old"), sample(T0 + 60_000, 3.0)), (key("other"), sample(T0, 7.0))],
+        };
+        let bytes = postcard::to_allocvec(&batch).unwrap();
+        log.append(&[PartRef { kind: PartKind::Metrics, bytes: &bytes }], None).await.unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let store = MetricStore::open(dir.path(), clock, opts()).await.unwrap();
+    assert_eq!(store.head_samples(), 3);
+    assert_eq!(sum(&store, "old").await, 5.0);
+    assert_eq!(sum(&store, "other").await, 7.0);
+}

@@ -23,6 +23,9 @@ pub enum PartKind {
     Metrics = 1,
     /// One activity record: an API call as the gateway saw it (the journal).
     Activity = 2,
+    /// Samples grouped by series: each series' key once, then its samples
+    /// (`watchtrail-metrics`; replaces [`PartKind::Metrics`] for new writes).
+    MetricSeries = 3,
 }
 
 impl PartKind {
@@ -31,6 +34,7 @@ impl PartKind {
         match b {
             1 => Some(PartKind::Metrics),
             2 => Some(PartKind::Activity),
+            3 => Some(PartKind::MetricSeries),
             _ => None,
         }
     }
