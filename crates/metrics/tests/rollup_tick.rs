@@ -43,7 +43,8 @@ fn data() -> Vec<(SeriesKey, Sample)> {
     out
 }
 
-async fn stats(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32) -> Vec<Datapoint> {
+/// GetMetricStatistics over `[from, to)`, datapoints in time order.
+async fn get(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32, basic: bool) -> Vec<Datapoint> {
     let input = GetMetricStatisticsInput {
         namespace: "Roll".into(),
         metric_name: name.into(),
@@ -51,8 +52,8 @@ async fn stats(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32
         start_time: Timestamp(from),
         end_time: Timestamp(to),
         period,
-        statistics: Some(vec![Statistic::SampleCount, Statistic::Sum, Statistic::Minimum, Statistic::Maximum]),
-        extended_statistics: None,
+        statistics: basic.then(|| vec![Statistic::SampleCount, Statistic::Sum, Statistic::Minimum, Statistic::Maximum]),
+        extended_statistics: (!basic).then(|| vec!["p50".into(), "p99".into(), "p99.9".into()]),
         unit: None,
     };
     let mut d = svc.get_metric_statistics(&scope(), input).await.unwrap().datapoints;
@@ -60,21 +61,12 @@ async fn stats(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32
     d
 }
 
+async fn stats(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32) -> Vec<Datapoint> {
+    get(svc, name, from, to, period, true).await
+}
+
 async fn percentiles(svc: &MetricsService, name: &str, from: i64, to: i64, period: i32) -> Vec<(Timestamp, Option<std::collections::BTreeMap<String, f64>>)> {
-    let input = GetMetricStatisticsInput {
-        namespace: "Roll".into(),
-        metric_name: name.into(),
-        dimensions: vec![],
-        start_time: Timestamp(from),
-        end_time: Timestamp(to),
-        period,
-        statistics: None,
-        extended_statistics: Some(vec!["p50".into(), "p99".into(), "p99.9".into()]),
-        unit: None,
-    };
-    let mut d = svc.get_metric_statistics(&scope(), input).await.unwrap().datapoints;
-    d.sort_by_key(|p| p.timestamp);
-    d.into_iter().map(|p| (p.timestamp, p.extended_statistics)).collect()
+    get(svc, name, from, to, period, false).await.into_iter().map(|p| (p.timestamp, p.extended_statistics)).collect()
 }
 
 async fn levels(store: &MetricStore, name: &str) -> (Vec<u8>, usize) {
