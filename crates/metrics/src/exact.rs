@@ -74,13 +74,18 @@ impl RawValues {
                     self.unavailable = true;
                 }
             }
-            SampleValue::Rolled { values: None, .. } => self.unavailable = true,
-            SampleValue::Rolled { values: Some(pairs), .. } | SampleValue::Distribution(pairs) => {
-                for &(value, count) in pairs {
-                    if count > 0.0 {
-                        self.push(value, count);
-                    }
-                }
+            SampleValue::Rolled(r) => match &r.values {
+                Some(pairs) => self.add_pairs(pairs),
+                None => self.unavailable = true,
+            },
+            SampleValue::Distribution(pairs) => self.add_pairs(pairs),
+        }
+    }
+
+    fn add_pairs(&mut self, pairs: &[(f64, f64)]) {
+        for &(value, count) in pairs {
+            if count > 0.0 {
+                self.push(value, count);
             }
         }
     }

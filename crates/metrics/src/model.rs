@@ -98,24 +98,29 @@ pub enum SampleValue {
     /// A distribution (`Values` with `Counts`): `(value, count)` pairs.
     Distribution(Vec<(f64, f64)>),
     /// Older samples of one series rolled up into one step of a coarser resolution
-    /// (reference §1.5; see [`crate::rollup`]): SampleCount, Sum, Minimum and Maximum exact.
-    Rolled {
-        /// The step in seconds (60, 300 or 3600).
-        step_s: u32,
-        /// SampleCount.
-        count: f64,
-        /// Sum.
-        sum: f64,
-        /// Minimum.
-        min: f64,
-        /// Maximum.
-        max: f64,
-        /// The values with their counts, for percentile-type statistics: exact while the step
-        /// holds at most [`crate::rollup::MAX_EXACT_VALUES`] distinct values, else one value
-        /// per 1%-wide logarithmic bucket. `None` when the statistics are unavailable for the
-        /// step (reference §2.3: an aggregated statistic set or a negative value).
-        values: Option<Vec<(f64, f64)>>,
-    },
+    /// (reference §1.5; see [`crate::rollup`]). Boxed: rare, and it would otherwise make every
+    /// sample in the head larger.
+    Rolled(Box<Rolled>),
+}
+
+/// One rolled-up step: SampleCount, Sum, Minimum and Maximum exact.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rolled {
+    /// The step in seconds (60, 300 or 3600).
+    pub step_s: u32,
+    /// SampleCount.
+    pub count: f64,
+    /// Sum.
+    pub sum: f64,
+    /// Minimum.
+    pub min: f64,
+    /// Maximum.
+    pub max: f64,
+    /// The values with their counts, for percentile-type statistics: exact while the step
+    /// holds at most [`crate::rollup::MAX_EXACT_VALUES`] distinct values, else one value per
+    /// 1%-wide logarithmic bucket. `None` when the statistics are unavailable for the step
+    /// (reference §2.3: an aggregated statistic set or a negative value).
+    pub values: Option<Vec<(f64, f64)>>,
 }
 
 /// One stored datum.
@@ -137,4 +142,16 @@ pub struct SeriesKey {
     pub metric: MetricKey,
     /// The unit.
     pub unit: Unit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every head sample costs this much memory: a rare variant must not grow it.
+    #[test]
+    fn a_sample_stays_small() {
+        assert!(std::mem::size_of::<SampleValue>() <= 40, "{}", std::mem::size_of::<SampleValue>());
+        assert!(std::mem::size_of::<Sample>() <= 56, "{}", std::mem::size_of::<Sample>());
+    }
 }

@@ -17,7 +17,7 @@
 //! Steps with an aggregated statistic set or a negative value keep no values (the
 //! statistics are unavailable, §2.3).
 
-use crate::model::{Sample, SampleValue};
+use crate::model::{Rolled, Sample, SampleValue};
 use watchtrail_core::Timestamp;
 use watchtrail_store::{RecordRef, Rewriter, StoreError};
 
@@ -112,9 +112,9 @@ impl Step {
                     }
                 }
             }
-            SampleValue::Rolled { count, sum, min, max, values, .. } => {
-                self.parts(*count, *sum, *min, *max);
-                match values {
+            SampleValue::Rolled(r) => {
+                self.parts(r.count, r.sum, r.min, r.max);
+                match &r.values {
                     Some(pairs) => pairs.iter().for_each(|&(v, c)| self.value(v, c)),
                     None => self.values = None,
                 }
@@ -123,7 +123,7 @@ impl Step {
     }
 
     fn finish(self, step_s: u32) -> SampleValue {
-        SampleValue::Rolled { step_s, count: self.count, sum: self.sum, min: self.min, max: self.max, values: self.values.map(compress) }
+        SampleValue::Rolled(Box::new(Rolled { step_s, count: self.count, sum: self.sum, min: self.min, max: self.max, values: self.values.map(compress) }))
     }
 }
 
@@ -268,17 +268,18 @@ mod tests {
         s.add(&SampleValue::Single(2.0));
         s.add(&SampleValue::Distribution(vec![(1.0, 2.0), (5.0, 0.0)]));
         s.add(&SampleValue::Stats { count: 3.0, sum: 9.0, min: 3.0, max: 3.0 });
-        let SampleValue::Rolled { count, sum, min, max, values, step_s } = s.finish(60) else { panic!() };
+        let SampleValue::Rolled(r) = s.finish(60) else { panic!() };
+        let Rolled { count, sum, min, max, values, step_s } = *r;
         assert_eq!((step_s, count, sum, min, max), (60, 6.0, 13.0, 1.0, 3.0));
         assert_eq!(values, Some(vec![(1.0, 2.0), (2.0, 1.0), (3.0, 3.0)]));
         let mut s = Step::new();
         s.add(&SampleValue::Stats { count: 2.0, sum: 3.0, min: 1.0, max: 2.0 });
         s.add(&SampleValue::Single(4.0));
-        assert!(matches!(s.finish(60), SampleValue::Rolled { values: None, count: 3.0, .. }));
+        assert!(matches!(s.finish(60), SampleValue::Rolled(r) if r.values.is_none() && r.count == 3.0));
         let mut s = Step::new();
         s.add(&SampleValue::Single(-1.0));
         s.add(&SampleValue::Single(4.0));
-        assert!(matches!(s.finish(300), SampleValue::Rolled { values: None, sum: 3.0, min: -1.0, .. }));
+        assert!(matches!(s.finish(300), SampleValue::Rolled(r) if r.values.is_none() && r.sum == 3.0 && r.min == -1.0));
     }
 
     proptest::proptest! {
@@ -298,7 +299,7 @@ mod tests {
             let bucketed_pairs = compress(values);
             proptest::prop_assume!(bucketed_pairs.len() < raw.len(), "enough distinct values to bucket");
             let mut bucketed = RawValues::new();
-            bucketed.add(&SampleValue::Rolled { step_s: 300, count: 0.0, sum: 0.0, min: 0.0, max: 0.0, values: Some(bucketed_pairs) });
+            bucketed.add(&SampleValue::Rolled(Box::new(Rolled { step_s: 300, count: 0.0, sum: 0.0, min: 0.0, max: 0.0, values: Some(bucketed_pairs) })));
             bucketed.finish();
             for name in ["p0", "p0.1", "p1", "p10", "p25", "p33.3333333333", "p50", "p75", "p90", "p99", "p99.9", "p100"] {
                 let stat = ExtendedStatistic::parse(name).unwrap();

@@ -31,7 +31,7 @@ impl Aggregate {
         match v {
             SampleValue::Single(x) => self.add_parts(1.0, *x, *x, *x),
             SampleValue::Stats { count, sum, min, max } => self.add_parts(*count, *sum, *min, *max),
-            SampleValue::Rolled { count, sum, min, max, .. } => self.add_parts(*count, *sum, *min, *max),
+            SampleValue::Rolled(r) => self.add_parts(r.count, r.sum, r.min, r.max),
             SampleValue::Distribution(pairs) => {
                 for (value, count) in pairs {
                     if *count > 0.0 {

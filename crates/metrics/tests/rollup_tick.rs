@@ -74,7 +74,7 @@ async fn levels(store: &MetricStore, name: &str) -> (Vec<u8>, usize) {
     let steps: std::collections::BTreeSet<u8> = s
         .iter()
         .map(|x| match x.value {
-            SampleValue::Rolled { step_s, .. } => (step_s / 60).min(255) as u8,
+            SampleValue::Rolled(ref r) => (r.step_s / 60).min(255) as u8,
             _ => 0,
         })
         .collect();
