@@ -85,20 +85,27 @@ impl Reader<'_> {
     }
 }
 
-/// Encodes samples (in time order) as one chunk.
-pub fn encode(samples: &[Sample]) -> Vec<u8> {
+/// Encodes samples (in time order) as one chunk. Takes references so a flush encodes the
+/// head's samples where they are.
+pub fn encode<'a, I>(samples: I) -> Vec<u8>
+where
+    I: IntoIterator<Item = &'a Sample>,
+    I::IntoIter: Clone + ExactSizeIterator,
+{
+    let samples = samples.into_iter();
     let mut out = Vec::with_capacity(16 + samples.len() * 3);
-    let singles = samples.first().map(|f| f.resolution).filter(|r| samples.iter().all(|s| s.resolution == *r && matches!(s.value, SampleValue::Single(_))));
+    let singles = samples.clone().next().map(|f| f.resolution).filter(|r| samples.clone().all(|s| s.resolution == *r && matches!(s.value, SampleValue::Single(_))));
     let Some(resolution) = singles else {
         out.push(GENERAL);
-        out.extend(postcard::to_allocvec(samples).unwrap_or_default());
+        // A list of references serializes exactly as the list of samples.
+        out.extend(postcard::to_allocvec(&samples.collect::<Vec<&Sample>>()).unwrap_or_default());
         return out;
     };
     out.push(SINGLES);
     out.push(resolution);
     put_uvarint(&mut out, samples.len() as u64);
     let (mut prev_t, mut prev_d) = (0i64, 0i64);
-    for (i, s) in samples.iter().enumerate() {
+    for (i, s) in samples.clone().enumerate() {
         let t = s.ts.millis();
         match i {
             0 => put_uvarint(&mut out, zigzag(t)),
@@ -110,7 +117,7 @@ pub fn encode(samples: &[Sample]) -> Vec<u8> {
         }
         prev_t = t;
     }
-    let values: Vec<f64> = samples.iter().map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
+    let values: Vec<f64> = samples.map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
     match decimal_exponent(&values) {
         Some(e) => {
             out.push(DECIMAL);

@@ -588,17 +588,14 @@ fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Res
     }
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
-    let mut scratch: Vec<Sample> = Vec::with_capacity(256);
     let mut samples = 0;
     for (kb, i) in keyed {
         let s = &mut series[i];
         s.samples.sort_by_key(|(_, sample)| sample.ts);
         // One chunk per hour the series has samples in.
         for run in s.samples.chunk_by(|a, b| a.1.ts.floor_to(RAW_CHUNK_MS) == b.1.ts.floor_to(RAW_CHUNK_MS)) {
-            scratch.clear();
-            scratch.extend(run.iter().map(|(_, sample)| sample.clone()));
-            let bytes = crate::chunk::encode(&scratch);
-            data.push(RecordRef { key: &kb, ts: scratch[0].ts.millis(), value: &bytes }).map_err(internal)?;
+            let bytes = crate::chunk::encode(run.iter().map(|(_, sample)| sample));
+            data.push(RecordRef { key: &kb, ts: run[0].1.ts.millis(), value: &bytes }).map_err(internal)?;
         }
         samples += s.samples.len();
         index.push(Record { key: kb, ts: s.last_ingest.millis(), value: Vec::new() });

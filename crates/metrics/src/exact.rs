@@ -37,6 +37,13 @@ use crate::model::SampleValue;
 /// sum in floating point (`0.1 × 3` is not `0.3`).
 const STATISTIC_SET_SUM_TOLERANCE: f64 = 1e-9;
 
+/// A statistic set that is `count` copies of one value (`Minimum = Maximum` and
+/// `Sum = Minimum × SampleCount`, reference §2.3), as `(value, count)`; `None` for an
+/// aggregated set, whose raw values are unknown.
+pub fn one_value_set(count: f64, sum: f64, min: f64, max: f64) -> Option<(f64, f64)> {
+    (min == max && (sum - min * count).abs() <= STATISTIC_SET_SUM_TOLERANCE * sum.abs()).then_some((min, count))
+}
+
 /// A period's raw values as `(value, count)` pairs; [`RawValues::finish`] sorts them.
 #[derive(Clone, Debug, Default)]
 pub struct RawValues {
@@ -65,15 +72,10 @@ impl RawValues {
                 sum,
                 min,
                 max,
-            } => {
-                let one_value = min == max
-                    && (sum - min * count).abs() <= STATISTIC_SET_SUM_TOLERANCE * sum.abs();
-                if one_value {
-                    self.push(*min, *count);
-                } else {
-                    self.unavailable = true;
-                }
-            }
+            } => match one_value_set(*count, *sum, *min, *max) {
+                Some((value, count)) => self.push(value, count),
+                None => self.unavailable = true,
+            },
             SampleValue::Rolled(r) => match &r.values {
                 Some(pairs) => self.add_pairs(pairs),
                 None => self.unavailable = true,

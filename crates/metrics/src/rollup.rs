@@ -97,11 +97,9 @@ impl Step {
             }
             SampleValue::Stats { count, sum, min, max } => {
                 self.parts(*count, *sum, *min, *max);
-                // The availability rule of `exact`: a set of `count` copies of one value.
-                if min == max && (sum - min * count).abs() <= 1e-9 * sum.abs() {
-                    self.value(*min, *count);
-                } else {
-                    self.values = None;
+                match crate::exact::one_value_set(*count, *sum, *min, *max) {
+                    Some((value, count)) => self.value(value, count),
+                    None => self.values = None,
                 }
             }
             SampleValue::Distribution(pairs) => {

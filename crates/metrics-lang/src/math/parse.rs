@@ -462,56 +462,48 @@ impl Parser {
     }
 }
 
+/// Calls `f` on `e` and every expression inside it, parents first, left to right.
+fn visit<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
+    f(e);
+    match e {
+        Expr::Neg(x) => visit(x, f),
+        Expr::Binary(_, l, r) => {
+            visit(l, f);
+            visit(r, f);
+        }
+        Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|x| visit(x, f)),
+        Expr::Number(_) | Expr::Text(_) | Expr::Ref(_) | Expr::Keyword(_) | Expr::Search { .. } => {}
+    }
+}
+
 /// The Ids an expression refers to, in order of first appearance.
 pub fn references(e: &Expr) -> Vec<String> {
-    fn walk(e: &Expr, out: &mut Vec<String>) {
-        match e {
-            Expr::Ref(id) => {
-                if !out.contains(id) {
-                    out.push(id.clone());
-                }
+    let mut out: Vec<String> = Vec::new();
+    visit(e, &mut |x| {
+        if let Expr::Ref(id) = x {
+            if !out.contains(id) {
+                out.push(id.clone());
             }
-            Expr::Neg(x) => walk(x, out),
-            Expr::Binary(_, l, r) => {
-                walk(l, out);
-                walk(r, out);
-            }
-            Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|x| walk(x, out)),
-            Expr::Number(_) | Expr::Text(_) | Expr::Keyword(_) | Expr::Search { .. } => {}
         }
-    }
-    let mut out = Vec::new();
-    walk(e, &mut out);
+    });
     out
 }
 
-/// Whether the expression calls `name` anywhere (`METRICS`, for dependency ordering).
+/// Whether the expression calls `name` anywhere.
 pub fn calls(e: &Expr, name: &str) -> bool {
-    match e {
-        Expr::Call(n, args) => n == name || args.iter().any(|a| calls(a, name)),
-        Expr::Neg(x) => calls(x, name),
-        Expr::Binary(_, l, r) => calls(l, name) || calls(r, name),
-        Expr::Array(items) => items.iter().any(|a| calls(a, name)),
-        _ => false,
-    }
+    let mut found = false;
+    visit(e, &mut |x| found |= matches!(x, Expr::Call(n, _) if n == name));
+    found
 }
 
 /// The SEARCH calls of an expression, in index order.
 pub fn searches(e: &Expr) -> Vec<&Expr> {
-    fn walk<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-        match e {
-            Expr::Search { .. } => out.push(e),
-            Expr::Neg(x) => walk(x, out),
-            Expr::Binary(_, l, r) => {
-                walk(l, out);
-                walk(r, out);
-            }
-            Expr::Array(items) | Expr::Call(_, items) => items.iter().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
     let mut out = Vec::new();
-    walk(e, &mut out);
+    visit(e, &mut |x| {
+        if matches!(x, Expr::Search { .. }) {
+            out.push(x);
+        }
+    });
     out
 }
 
