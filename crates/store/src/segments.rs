@@ -391,6 +391,50 @@ impl SegmentStore {
         }
     }
 
+    /// Visits the records of `stream` whose key is one of `keys` (sorted ascending, distinct)
+    /// with `from_ts <= ts < to_ts`, as `visit(&mut acc, index into keys, record)`, off the
+    /// async runtime, and returns `acc`. Segments are visited in write order (each in `(key,
+    /// ts)` order), each block decompressed at most once however many keys it holds (see
+    /// [`SegmentReader::scan_keys`]).
+    pub async fn scan_keys<T, F>(&self, stream: &str, keys: Vec<Vec<u8>>, from_ts: i64, to_ts: i64, acc: T, mut visit: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut T, usize, RecordRef<'_>) -> Result<()> + Send + 'static,
+    {
+        let mut attempt = 0;
+        let readers = loop {
+            let s = stream.to_string();
+            let mut metas = self.cat(move |c| c.segments_overlapping(&s, from_ts, to_ts)).await?;
+            metas.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+            let mut readers = Vec::with_capacity(metas.len());
+            let mut vanished = false;
+            for m in &metas {
+                match self.reader(m).await {
+                    Ok(r) => readers.push(r),
+                    // Deleted by a compaction after we listed it: list again.
+                    Err(StoreError::ObjectStore(object_store::Error::NotFound { .. })) if attempt < SCAN_RETRIES => {
+                        vanished = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            if !vanished {
+                break readers;
+            }
+            attempt += 1;
+            tracing::debug!(stream, attempt, "segment vanished during scan, retrying");
+        };
+        tokio::task::spawn_blocking(move || {
+            let mut acc = acc;
+            for r in &readers {
+                r.scan_keys(&keys, from_ts, to_ts, &mut |i, rec| visit(&mut acc, i, rec))?;
+            }
+            Ok(acc)
+        })
+        .await?
+    }
+
     /// Merges groups of small segments of `stream` at `policy.level` into larger ones at
     /// `level + 1`, keeping every record: output blob put, then one atomic catalog swap,
     /// then input blobs deleted.

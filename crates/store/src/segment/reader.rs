@@ -262,6 +262,91 @@ impl SegmentReader {
         Ok(())
     }
 
+    /// Visits the records whose key is one of `keys` (sorted ascending, distinct) with
+    /// `from_ts <= ts < to_ts`, in `(key, ts)` order, as `visit(index into keys, record)`.
+    ///
+    /// Many series read together (a SEARCH, a GROUP BY) usually sit in the same few blocks:
+    /// each block is decompressed at most once however many of the keys it holds, blocks
+    /// holding none of them are skipped by binary search over the index, and records are
+    /// lent, not copied.
+    pub fn scan_keys<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        from_ts: i64,
+        to_ts: i64,
+        visit: &mut dyn FnMut(usize, RecordRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if to_ts <= from_ts || keys.is_empty() {
+            return Ok(());
+        }
+        if keys.windows(2).any(|w| w[0].as_ref() >= w[1].as_ref()) {
+            return Err(StoreError::InvalidArgument("scan_keys needs sorted, distinct keys".into()));
+        }
+        let (lo, hi) = (from_ts, to_ts - 1);
+        let wanted: Vec<usize> = (0..keys.len()).filter(|&i| self.may_contain_key(keys[i].as_ref())).collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let mut decoder: Option<BlockDecoder> = None;
+        let result = self.scan_key_blocks(keys, &wanted, lo, hi, &mut decoder, visit);
+        if let Some(d) = decoder {
+            SCAN_DECODER.with(|slot| *slot.borrow_mut() = Some(d));
+        }
+        result
+    }
+
+    fn scan_key_blocks<K: AsRef<[u8]>>(
+        &self,
+        keys: &[K],
+        wanted: &[usize],
+        lo: i64,
+        hi: i64,
+        decoder: &mut Option<BlockDecoder>,
+        visit: &mut dyn FnMut(usize, RecordRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let key = |w: usize| keys[wanted[w]].as_ref();
+        // `w`: the first wanted key that a later block may still hold.
+        let mut w = 0;
+        let mut block = 0;
+        while w < wanted.len() {
+            // The first block (from `block` on) whose last key is not below the wanted key.
+            block += self.blocks[block..].partition_point(|b| b.last_key.as_slice() < key(w));
+            let Some(b) = self.blocks.get(block) else { break };
+            if b.first_key.as_slice() > key(w) {
+                // No block holds this key: go to the first wanted key this block may hold.
+                w += wanted[w..].partition_point(|&i| keys[i].as_ref() < b.first_key.as_slice());
+                if w == wanted.len() || key(w) > b.last_key.as_slice() {
+                    continue;
+                }
+            }
+            if b.max_ts < lo || b.min_ts > hi {
+                block += 1;
+                continue;
+            }
+            let decoder = match decoder {
+                Some(d) => d,
+                None => match SCAN_DECODER.with(|slot| slot.borrow_mut().take()) {
+                    Some(d) => decoder.insert(d),
+                    None => decoder.insert(BlockDecoder::new()?),
+                },
+            };
+            decoder.decode(self, block)?;
+            for r in decoder.records() {
+                while w < wanted.len() && key(w) < r.key {
+                    w += 1;
+                }
+                if w == wanted.len() {
+                    break;
+                }
+                if key(w) == r.key && r.ts >= lo && r.ts <= hi {
+                    visit(wanted[w], r)?;
+                }
+            }
+            block += 1;
+        }
+        Ok(())
+    }
+
     /// A cursor over every record of the segment in `(key, ts)` order, decoding one block at
     /// a time into reused buffers (no allocation per record).
     pub fn cursor(&self) -> Result<RecordCursor<'_>> {
