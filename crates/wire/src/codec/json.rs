@@ -75,7 +75,8 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
 
 /// Encodes a value as a JSON body. `Null` at the top level becomes `{}`.
 pub fn encode(v: &Value) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+    // Sized up front: a large answer (a GetMetricData page is a few MB) grows no buffer.
+    let mut out = Vec::with_capacity(encoded_len_estimate(v).max(256));
     match v {
         Value::Null => out.extend_from_slice(b"{}"),
         _ => write(v, &mut out),
@@ -83,11 +84,24 @@ pub fn encode(v: &Value) -> Vec<u8> {
     out
 }
 
+/// About how many bytes `v` encodes to (numbers at their longest usual length).
+fn encoded_len_estimate(v: &Value) -> usize {
+    match v {
+        Value::Null | Value::Bool(_) => 5,
+        Value::Int(_) | Value::Timestamp(_) => 20,
+        Value::Float(_) => 24,
+        Value::String(s) => s.len() + 2,
+        Value::Blob(b) => b.len() * 4 / 3 + 6,
+        Value::List(items) => 2 + items.iter().map(|i| encoded_len_estimate(i) + 1).sum::<usize>(),
+        Value::Struct(members) | Value::Map(members) => 2 + members.iter().map(|(k, v)| k.len() + 4 + encoded_len_estimate(v)).sum::<usize>(),
+    }
+}
+
 fn write(v: &Value, out: &mut Vec<u8>) {
     match v {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Value::Float(f) => write_float(*f, out),
         Value::String(s) => write_str(s, out),
         Value::Blob(b) => {
@@ -96,7 +110,7 @@ fn write(v: &Value, out: &mut Vec<u8>) {
         }
         Value::Timestamp(t) => {
             if t.millis() % 1000 == 0 {
-                out.extend_from_slice(t.secs().to_string().as_bytes())
+                out.extend_from_slice(itoa::Buffer::new().format(t.secs()).as_bytes())
             } else {
                 write_float(t.secs_f64(), out)
             }
@@ -137,14 +151,19 @@ fn write_float(f: f64, out: &mut Vec<u8>) {
     } else if f.is_infinite() {
         out.extend_from_slice(if f > 0.0 { b"\"Infinity\"" } else { b"\"-Infinity\"" });
     } else {
-        // serde_json's float formatting is shortest-round-trip.
-        out.extend_from_slice(serde_json::Number::from_f64(f).map(|n| n.to_string()).unwrap_or_default().as_bytes());
+        // Shortest round-trip, the formatter serde_json's `Number` uses, without a String.
+        out.extend_from_slice(zmij::Buffer::new().format_finite(f).as_bytes());
     }
 }
 
 fn write_str(s: &str, out: &mut Vec<u8>) {
-    // serde_json escaping of a plain string never fails.
-    if let Ok(enc) = serde_json::to_vec(s) {
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Nothing to escape (the usual member name or label).
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else if let Ok(enc) = serde_json::to_vec(s) {
+        // serde_json escaping of a plain string never fails.
         out.extend_from_slice(&enc);
     }
 }
@@ -177,6 +196,23 @@ mod tests {
         for text in ["123456789.12345679", "1.797693134862316e+108", "0.1", "-2.2250738585072014e-308"] {
             let v = decode(format!("{{\"V\":{text}}}").as_bytes()).unwrap();
             assert_eq!(v.get("V"), Some(&Value::Float(text.parse::<f64>().unwrap())), "{text}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Numbers and strings are written exactly as serde_json writes them.
+        #[test]
+        fn scalars_encode_as_serde_json_does(f in proptest::num::f64::ANY, i in proptest::num::i64::ANY, s in ".{0,12}") {
+            let mut out = Vec::new();
+            write_float(f, &mut out);
+            let want = if f.is_finite() { serde_json::Number::from_f64(f).unwrap().to_string() } else { String::from_utf8(out.clone()).unwrap() };
+            proptest::prop_assert_eq!(String::from_utf8(out).unwrap(), want);
+            let mut out = Vec::new();
+            write(&Value::Int(i), &mut out);
+            proptest::prop_assert_eq!(out, i.to_string().into_bytes());
+            let mut out = Vec::new();
+            write_str(&s, &mut out);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
         }
     }
 
