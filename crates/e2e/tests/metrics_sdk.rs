@@ -371,6 +371,66 @@ async fn get_metric_data_scan_order_paging_and_status() {
 }
 
 #[tokio::test]
+async fn get_metric_data_pages_come_from_one_snapshot_and_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, now) = minute_now();
+    let t0 = now - 3600;
+    let metric = Metric::builder().namespace("Snap").metric_name("Req").build();
+    let query = MetricDataQuery::builder().id("a").metric_stat(MetricStat::builder().metric(metric).period(60).stat("Sum").build()).build();
+    let page = |cw: aws_sdk_cloudwatch::Client, token: Option<String>| {
+        let query = query.clone();
+        async move {
+            let out = cw
+                .get_metric_data()
+                .metric_data_queries(query)
+                .start_time(at(t0))
+                .end_time(at(t0 + 3600))
+                .scan_by(ScanBy::TimestampAscending)
+                .max_datapoints(25)
+                .set_next_token(token)
+                .send()
+                .await
+                .unwrap();
+            let values: Vec<f64> = out.metric_data_results().iter().flat_map(|r| r.values().to_vec()).collect();
+            (values, out.next_token().map(str::to_string))
+        }
+    };
+    let server = watchtrail::Server::start(config(dir.path())).await.unwrap();
+    let cw = cloudwatch_with(&server.endpoint(), AKID, SECRET);
+    let put = |cw: aws_sdk_cloudwatch::Client, minutes: std::ops::Range<i64>| async move {
+        let mut req = cw.put_metric_data().namespace("Snap");
+        for i in minutes {
+            req = req.metric_data(MetricDatum::builder().metric_name("Req").timestamp(at(t0 + i * 60)).value(i as f64).build());
+        }
+        req.send().await.unwrap();
+    };
+    put(cw.clone(), 0..30).await;
+
+    // Data that arrives between two pages is not in the second: both pages are cut from the
+    // result the first call computed.
+    let (first, token) = page(cw.clone(), None).await;
+    assert_eq!(first, (0..25).map(f64::from).collect::<Vec<_>>());
+    put(cw.clone(), 40..45).await;
+    let (second, end) = page(cw.clone(), token.clone()).await;
+    assert_eq!(second, (25..30).map(f64::from).collect::<Vec<_>>());
+    assert!(end.is_none());
+    // A fresh call sees the new data.
+    let (fresh, token2) = page(cw.clone(), None).await;
+    assert_eq!(fresh.len(), 25);
+    let (rest, _) = page(cw.clone(), token2).await;
+    assert_eq!(rest, vec![25.0, 26.0, 27.0, 28.0, 29.0, 40.0, 41.0, 42.0, 43.0, 44.0]);
+
+    // After a restart the kept result is gone; the token still works, and the call computes
+    // its page again from what is stored.
+    server.shutdown().await.unwrap();
+    let server = watchtrail::Server::start(config(dir.path())).await.unwrap();
+    let cw = cloudwatch_with(&server.endpoint(), AKID, SECRET);
+    let (again, _) = page(cw.clone(), token).await;
+    assert_eq!(again, vec![25.0, 26.0, 27.0, 28.0, 29.0, 40.0, 41.0, 42.0, 43.0, 44.0]);
+    server.shutdown().await.unwrap();
+}
+
+#[tokio::test]
 async fn modeled_errors_reach_the_sdk() {
     let ts = start().await;
     let cw = cloudwatch(&ts);

@@ -65,7 +65,19 @@ impl Reader<'_> {
         Ok(v)
     }
 
+    #[inline]
     fn uvarint(&mut self) -> Result<u64, ChunkError> {
+        // Most varints in a chunk are one byte (a steady scrape's zero timestamp deltas).
+        if let Some(&b) = self.b.get(self.at) {
+            if b < 0x80 {
+                self.at += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.uvarint_long()
+    }
+
+    fn uvarint_long(&mut self) -> Result<u64, ChunkError> {
         let mut v = 0u64;
         for shift in (0..70).step_by(7) {
             let b = self.byte()?;
@@ -80,6 +92,7 @@ impl Reader<'_> {
         Err(ChunkError("varint too long".into()))
     }
 
+    #[inline]
     fn ivarint(&mut self) -> Result<i64, ChunkError> {
         self.uvarint().map(unzigzag)
     }
@@ -169,11 +182,18 @@ fn decimal_exponent(values: &[f64]) -> Option<u32> {
 
 /// Decodes a chunk, keeping the samples with `from ≤ ts < to`.
 pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<Sample>) -> Result<(), ChunkError> {
+    decode_each(bytes, from, to, &mut Vec::new(), |s| out.push(s.clone()))
+}
+
+/// Calls `f` with each sample of a chunk with `from ≤ ts < to`, in the chunk's order,
+/// without collecting them; `timestamps` is scratch space, reused across calls by a reader
+/// that decodes many chunks.
+pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mut Vec<i64>, mut f: impl FnMut(&Sample)) -> Result<(), ChunkError> {
     let mut r = Reader { b: bytes, at: 0 };
     match r.byte()? {
         GENERAL => {
             let all: Vec<Sample> = postcard::from_bytes(&bytes[1..]).map_err(|e| ChunkError(e.to_string()))?;
-            out.extend(all.into_iter().filter(|s| s.ts >= from && s.ts < to));
+            all.iter().filter(|s| s.ts >= from && s.ts < to).for_each(f);
             Ok(())
         }
         SINGLES => {
@@ -182,7 +202,9 @@ pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<
             if count > bytes.len() {
                 return Err(ChunkError("count larger than the chunk".into()));
             }
-            let mut ts = Vec::with_capacity(count);
+            let ts = timestamps;
+            ts.clear();
+            ts.reserve(count);
             let (mut t, mut d) = (0i64, 0i64);
             for i in 0..count {
                 let v = r.ivarint()?;
@@ -194,10 +216,11 @@ pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<
                 }
                 ts.push(t);
             }
+            let (from, to) = (from.millis(), to.millis());
             let mut push = |i: usize, v: f64| {
-                let t = Timestamp(ts[i]);
+                let t = ts[i];
                 if t >= from && t < to {
-                    out.push(Sample { ts: t, resolution, value: SampleValue::Single(v) });
+                    f(&Sample { ts: Timestamp(t), resolution, value: SampleValue::Single(v) });
                 }
             };
             match r.byte()? {

@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
-    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, WalOptions,
+    BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, StoreError, WalOptions,
 };
 
 /// Makes an encoded metrics part durable and runs `on_durable` on the log's writer thread
@@ -163,6 +163,12 @@ impl Partition {
     /// Every series in key order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&SeriesKey, &SeriesState)> + '_ {
         self.order.iter().filter_map(|k| self.states.get(k).map(|st| (k, st)))
+    }
+
+    /// Every series in no particular order (no lookup per key: cheaper than [`Partition::iter`]
+    /// for a caller that filters first and sorts what is left).
+    pub(crate) fn iter_unordered(&self) -> impl Iterator<Item = (&SeriesKey, &SeriesState)> + '_ {
+        self.states.iter()
     }
 
     /// The series from `lo` on, in key order.
@@ -345,24 +351,78 @@ impl MetricStore {
 
     /// Every sample of the series `key` in `[from, to)`, head and segments, unordered.
     pub async fn samples(&self, account: &str, region: &str, key: &SeriesKey, from: Timestamp, to: Timestamp) -> Result<Vec<Sample>> {
+        let mut all = self.samples_many(account, region, std::slice::from_ref(key), from, to).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
+    /// Every sample of each series of `keys` in `[from, to)`, head and segments, unordered:
+    /// one list per key, in the order of `keys`. See [`MetricStore::visit_many`].
+    pub async fn samples_many(&self, account: &str, region: &str, keys: &[SeriesKey], from: Timestamp, to: Timestamp) -> Result<Vec<Vec<Sample>>> {
+        self.visit_many(account, region, keys, from, to, vec![Vec::new(); keys.len()], |out: &mut Vec<Vec<Sample>>, i, s| out[i].push(s.clone()))
+            .await
+    }
+
+    /// Calls `visit(&mut state, index into keys, sample)` for every sample of each series of
+    /// `keys` in `[from, to)` and returns `state`: head samples first, then each segment's in
+    /// write order (within a series and segment, in time order).
+    ///
+    /// The series are read together, and nothing is collected on the way: one catalog
+    /// listing, each segment block decompressed at most once however many of the series it
+    /// holds (series of one metric name sort next to each other, so a SEARCH over a hundred
+    /// hosts reads a few blocks per segment, not a hundred), and each chunk's samples handed
+    /// over as they are decoded, so a caller that folds them into statistics as they come
+    /// never holds a series' samples in memory.
+    pub async fn visit_many<S, F>(&self, account: &str, region: &str, keys: &[SeriesKey], from: Timestamp, to: Timestamp, state: S, mut visit: F) -> Result<S>
+    where
+        S: Send + 'static,
+        F: FnMut(&mut S, usize, &Sample) + Send + 'static,
+    {
         let _view = self.view.read().await;
         let pkey = (account.to_string(), region.to_string());
-        let mut out = Vec::new();
+        let mut state = state;
         {
             let head = self.head.0.lock();
-            if let Some(st) = head.partitions.get(&pkey).and_then(|p| p.get(key)) {
-                out.extend(st.head.iter().filter(|(_, s)| s.ts >= from && s.ts < to).map(|(_, s)| s.clone()));
+            if let Some(p) = head.partitions.get(&pkey) {
+                for (i, key) in keys.iter().enumerate() {
+                    for (_, s) in p.get(key).map_or(&[][..], |st| &st.head[..]) {
+                        if s.ts >= from && s.ts < to {
+                            visit(&mut state, i, s);
+                        }
+                    }
+                }
             }
         }
-        let records = self
+        // Segment keys in byte order, each with the indices it feeds (a key asked twice feeds both).
+        let mut encoded: Vec<(Vec<u8>, usize)> = keys.iter().enumerate().map(|(i, k)| Ok((encode(k)?, i))).collect::<Result<_>>()?;
+        encoded.sort();
+        let mut sorted: Vec<Vec<u8>> = Vec::with_capacity(encoded.len());
+        let mut targets: Vec<Vec<usize>> = Vec::with_capacity(encoded.len());
+        for (k, i) in encoded {
+            match targets.last_mut() {
+                Some(t) if sorted.last() == Some(&k) => t.push(i),
+                _ => {
+                    sorted.push(k);
+                    targets.push(vec![i]);
+                }
+            }
+        }
+        let (state, _, _) = self
             .segments
-            .scan(&data_stream(&pkey), &KeyFilter::Exact(encode(key)?), from.millis().saturating_sub(MAX_CHUNK_SPAN_MS), to.millis())
+            .scan_keys(
+                &data_stream(&pkey),
+                sorted,
+                from.millis().saturating_sub(MAX_CHUNK_SPAN_MS),
+                to.millis(),
+                (state, visit, Vec::new()),
+                move |(state, visit, timestamps): &mut (S, F, Vec<i64>), k, record| {
+                    let targets = targets.get(k).map_or(&[][..], |t| &t[..]);
+                    crate::chunk::decode_each(record.value, from, to, timestamps, |s| targets.iter().for_each(|&i| visit(state, i, s)))
+                        .map_err(|e| StoreError::corruption("metric chunk", e.to_string()))
+                },
+            )
             .await
             .map_err(internal)?;
-        for r in records {
-            crate::chunk::decode_range(&r.value, from, to, &mut out).map_err(internal)?;
-        }
-        Ok(out)
+        Ok(state)
     }
 
     /// Calls `f` with the series of a partition (for listing and matching).

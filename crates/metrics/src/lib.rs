@@ -8,7 +8,8 @@
 //! - [`stats`]: period bucketing and statistics.
 //! - [`rollup`]: older data rolled up into coarser resolutions.
 //! - [`exact`]: extended statistics computed exactly over a period's raw values.
-//! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging).
+//! - [`metric_data`]: GetMetricData (MetricStat, metric math, SEARCH, labels, paging);
+//!   [`page_cache`] keeps a result for its next pages.
 //! - [`remote_write`]: the Prometheus remote-write receiver.
 //! - [`service`]: the operations as plain Rust methods.
 //! - [`extended`], [`math`]: the query languages, re-exported from `watchtrail-metrics-lang`.
@@ -25,6 +26,7 @@ pub mod metric_data;
 pub mod model;
 pub mod ops;
 pub mod paging;
+pub mod page_cache;
 pub mod remote_write;
 pub mod rollup;
 pub mod service;

@@ -20,9 +20,9 @@ use crate::math::search::{Candidate, Search};
 use crate::stats::bucket;
 use watchtrail_metrics_lang::insights;
 use crate::math::{self, Context, Grid, MathError, MetricInfo, Output, Series, Value};
-use crate::model::{MetricKey, Sample, Unit};
+use crate::model::{MetricKey, Sample, SeriesKey, Unit};
 use crate::service::{MetricsService, Scope, DEFAULT_MAX_DATAPOINTS, LIST_METRICS_HORIZON_MS, MAX_QUERIES};
-use crate::stats::{period_serves_age, round_start, Stat};
+use crate::stats::{period_serves_age, round_start, Stat, StatFold};
 use crate::{paging, validate};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,11 +30,8 @@ use watchtrail_core::Timestamp;
 
 /// Most series one SEARCH returns; more are cut, with a `MaxMetricsExceeded` message.
 pub const MAX_SEARCH_RESULTS: usize = 500;
-/// A metric and its points, as one SEARCH read returns them.
-type FetchedSeries = (MetricKey, Vec<(i64, f64)>);
-
-/// Series a SEARCH reads at the same time.
-const SEARCH_READ_CONCURRENCY: usize = 8;
+/// Fewest metrics worth a read of their own when a SEARCH splits its reads over the cores.
+const MIN_METRICS_PER_READ: usize = 16;
 /// SEARCH period when neither the search nor its query gives one (the console's default).
 pub const DEFAULT_SEARCH_PERIOD: i64 = 300;
 
@@ -81,12 +78,17 @@ impl MetricsService {
         }
         let plans = plan(queries)?;
         let fingerprint = paging::fingerprint(&format!("{:?}{:?}{:?}{:?}", queries_digest(queries), input.start_time, input.end_time, input.scan_by));
-        let offset: usize = match &input.next_token {
-            Some(t) => paging::decode_offset(t, &fingerprint)
+        let (offset, kept) = match &input.next_token {
+            Some(t) => paging::decode_page(t, &fingerprint)
                 .ok_or_else(|| MetricsError::InvalidNextToken("The specified NextToken is invalid or has expired.".into()))?,
-            None => 0,
+            None => (0, None),
         };
         let now = self.clock.now();
+        // A next page of a result computed by an earlier call comes from that result.
+        let owner = format!("{}\n{}\n{fingerprint}", scope.account, scope.region);
+        if let Some((id, full)) = kept.and_then(|id| self.pages.get(&id, &owner, now).map(|full| (id, full))) {
+            return Ok(page(&full, offset, max_datapoints as usize, &fingerprint, Some(&id)));
+        }
         let labels = LabelContext { account: &scope.account, region: &scope.region, offset_minutes, now };
         let grid = Grid { start: input.start_time, end: input.end_time, now };
 
@@ -208,7 +210,11 @@ impl MetricsService {
                 full.push(QueryPoints { id: q.id.clone(), label, points, messages: messages.clone() });
             }
         }
-        Ok(page(full, offset, max_datapoints as usize, &fingerprint))
+        // Kept for its next pages when this call does not return all of it.
+        let total: usize = full.iter().map(|q| q.points.len()).sum();
+        let full = Arc::new(full);
+        let kept = if offset.saturating_add(max_datapoints as usize) < total { self.pages.insert(owner, now, total, full.clone()) } else { None };
+        Ok(page(&full, offset, max_datapoints as usize, &fingerprint, kept.as_deref()))
     }
 
     /// The points of one metric's statistic over the request's range.
@@ -217,11 +223,32 @@ impl MetricsService {
         if !period_serves_age(start, period, grid.now) {
             return Ok(Vec::new());
         }
-        let mut all: Vec<Sample> = Vec::new();
-        for key in self.series_for(scope, metric, unit) {
-            all.extend(self.store.samples(&scope.account, &scope.region, &key, start, grid.end).await?);
-        }
-        Ok(stat.points(&all, start, grid.end, period * 1000).into_iter().map(|(t, v)| (t.millis(), v)).collect())
+        let keys = self.series_for(scope, metric, unit);
+        let fold = stat.fold(start, grid.end, period * 1000);
+        let fold = self.store.visit_many(&scope.account, &scope.region, &keys, start, grid.end, fold, |f: &mut StatFold, _, s| f.add(s)).await?;
+        Ok(fold.points().into_iter().map(|(t, v)| (t.millis(), v)).collect())
+    }
+
+    /// `stat` per period over each metric's series (every unit), in the order of `metrics`:
+    /// the metrics split into one read per core, each read taking its metrics' series
+    /// together (see `MetricStore::visit_many`).
+    async fn fold_metrics(&self, scope: &Scope, metrics: &[MetricKey], stat: &Stat, start: Timestamp, end: Timestamp, period_ms: i64) -> Result<Vec<StatFold>> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let parts = cores.min(metrics.len().div_ceil(MIN_METRICS_PER_READ)).max(1);
+        let reads = metrics.chunks(metrics.len().div_ceil(parts).max(1)).map(|chunk| async move {
+            let (mut keys, mut owner) = (Vec::new(), Vec::new());
+            for (m, metric) in chunk.iter().enumerate() {
+                for key in self.series_for(scope, metric, None) {
+                    keys.push(key);
+                    owner.push(m);
+                }
+            }
+            let folds: Vec<StatFold> = chunk.iter().map(|_| stat.fold(start, end, period_ms)).collect();
+            self.store
+                .visit_many(&scope.account, &scope.region, &keys, start, end, folds, move |folds: &mut Vec<StatFold>, k, s| folds[owner[k]].add(s))
+                .await
+        });
+        Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
     }
 
     /// One SEARCH: the metrics it finds (with data in the last two weeks) and their series.
@@ -247,39 +274,33 @@ impl MetricsService {
         validate::period("Period".into(), period).map_err(|e| expression_error(id, e))?;
         let horizon = grid.now.millis() - LIST_METRICS_HORIZON_MS;
         let (found, cut) = self.store.with_partition(&scope.account, &scope.region, |p| {
-            let mut out: Vec<MetricKey> = Vec::new();
-            let Some(p) = p else { return (out, false) };
-            for (key, st) in p.iter() {
-                if st.last_ingest.millis() < horizon || out.last() == Some(&key.metric) {
-                    continue;
-                }
-                let dims: Vec<(&str, &str)> = key.metric.dimensions.iter().map(|d| (d.name.as_str(), d.value.as_str())).collect();
-                let candidate = Candidate { namespace: &key.metric.namespace, metric_name: &key.metric.name, dimensions: &dims };
-                if search.matches(&candidate) {
-                    if out.len() == MAX_SEARCH_RESULTS {
-                        return (out, true);
+            let Some(p) = p else { return (Vec::new(), false) };
+            // Matched in any order, then the first MAX_SEARCH_RESULTS metrics in key order.
+            let mut matched: Vec<&MetricKey> = p
+                .iter_unordered()
+                .filter(|(key, st)| {
+                    if st.last_ingest.millis() < horizon {
+                        return false;
                     }
-                    out.push(key.metric.clone());
-                }
-            }
-            (out, false)
+                    let dims: Vec<(&str, &str)> = key.metric.dimensions.iter().map(|d| (d.name.as_str(), d.value.as_str())).collect();
+                    search.matches(&Candidate { namespace: &key.metric.namespace, metric_name: &key.metric.name, dimensions: &dims })
+                })
+                .map(|(key, _)| &key.metric)
+                .collect();
+            matched.sort_unstable();
+            matched.dedup();
+            let cut = matched.len() > MAX_SEARCH_RESULTS;
+            (matched.into_iter().take(MAX_SEARCH_RESULTS).cloned().collect::<Vec<MetricKey>>(), cut)
         });
-        // Several series at a time: each read waits on blocking segment scans.
-        use futures::stream::StreamExt;
-        let fetched: Vec<Result<FetchedSeries>> = futures::stream::iter(found)
-            .map(|metric| {
-                let stat = &stat;
-                async move {
-                    let points = self.fetch(scope, &metric, None, stat, period, grid).await?;
-                    Ok((metric, points))
-                }
-            })
-            .buffered(SEARCH_READ_CONCURRENCY)
-            .collect()
-            .await;
-        let mut series = Vec::with_capacity(fetched.len());
-        for item in fetched {
-            let (metric, points) = item?;
+        let start = round_start(grid.start, period, grid.now);
+        let folds = if period_serves_age(start, period, grid.now) {
+            self.fold_metrics(scope, &found, &stat, start, grid.end, period * 1000).await?
+        } else {
+            found.iter().map(|_| stat.fold(start, grid.end, period * 1000)).collect()
+        };
+        let mut series = Vec::with_capacity(found.len());
+        for (metric, fold) in found.into_iter().zip(folds) {
+            let points: Vec<(i64, f64)> = fold.points().into_iter().map(|(t, v)| (t.millis(), v)).collect();
             let mut label_parts: Vec<String> = Vec::new();
             let schema = search.schema_dimensions();
             for name in schema {
@@ -346,11 +367,8 @@ impl MetricsService {
         for (group, metrics) in groups {
             let mut all: Vec<Sample> = Vec::new();
             if start < grid.end && period_serves_age(start, period, grid.now) {
-                for m in &metrics {
-                    for key in self.series_for(scope, m, None) {
-                        all.extend(self.store.samples(&scope.account, &scope.region, &key, start, grid.end).await?);
-                    }
-                }
+                let keys: Vec<SeriesKey> = metrics.iter().flat_map(|m| self.series_for(scope, m, None)).collect();
+                all.extend(self.store.samples_many(&scope.account, &scope.region, &keys, start, grid.end).await?.into_iter().flatten());
             }
             let points = Stat::Basic(statistic).points(&all, start, grid.end, period * 1000).into_iter().map(|(t, v)| (t.millis(), v)).collect();
             let order_key = match query.order_by {
@@ -536,15 +554,16 @@ impl Context for Evaluation<'_> {
 }
 
 /// One returned result before paging.
-struct QueryPoints {
+pub(crate) struct QueryPoints {
     id: String,
     label: String,
     points: Vec<(Timestamp, f64)>,
     messages: Vec<MessageData>,
 }
 
-/// Pages across the concatenation of every result's points.
-fn page(full: Vec<QueryPoints>, offset: usize, max_datapoints: usize, fingerprint: &str) -> GetMetricDataOutput {
+/// Pages across the concatenation of every result's points; the next page's token carries
+/// `kept`, the id the results are kept under for it.
+fn page(full: &[QueryPoints], offset: usize, max_datapoints: usize, fingerprint: &str, kept: Option<&str>) -> GetMetricDataOutput {
     let total: usize = full.iter().map(|q| q.points.len()).sum();
     let end = offset.saturating_add(max_datapoints).min(total);
     let mut results = Vec::with_capacity(full.len());
@@ -560,15 +579,15 @@ fn page(full: Vec<QueryPoints>, offset: usize, max_datapoints: usize, fingerprin
         }
         let slice = &points[take_from..take_to];
         results.push(MetricDataResult {
-            id,
-            label,
+            id: id.clone(),
+            label: label.clone(),
             timestamps: slice.iter().map(|(t, _)| *t).collect(),
             values: slice.iter().map(|(_, v)| *v).collect(),
             status_code: if take_to < points.len() { StatusCode::PartialData } else { StatusCode::Complete },
-            messages,
+            messages: messages.clone(),
         });
     }
-    let next_token = if end < total { Some(paging::encode_offset(end, fingerprint)) } else { None };
+    let next_token = if end < total { Some(paging::encode_page(end, fingerprint, kept)) } else { None };
     GetMetricDataOutput { metric_data_results: results, next_token, messages: Vec::new() }
 }
 

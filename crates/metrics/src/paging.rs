@@ -28,15 +28,17 @@ pub fn decode_token<T: DeserializeOwned>(token: &str, kind: &str) -> Option<T> {
     serde_json::from_value(v.get("a")?.clone()).ok()
 }
 
-/// Encodes an offset into a result sequence of the request with `fingerprint`.
-pub fn encode_offset(offset: usize, fingerprint: &str) -> String {
-    encode_token(&(offset, fingerprint), "offset")
+/// Encodes where the next page of a result sequence starts, for the request with
+/// `fingerprint`, with the id its computed result is kept under, if it is kept.
+pub fn encode_page(offset: usize, fingerprint: &str, kept: Option<&str>) -> String {
+    encode_token(&(offset, fingerprint, kept), "page")
 }
 
-/// Decodes an offset token; `None` when malformed or issued for another request.
-pub fn decode_offset(token: &str, fingerprint: &str) -> Option<usize> {
-    let (offset, fp): (usize, String) = decode_token(token, "offset")?;
-    (fp == fingerprint).then_some(offset)
+/// Decodes a page token: the offset and the kept result's id; `None` when malformed or
+/// issued for another request.
+pub fn decode_page(token: &str, fingerprint: &str) -> Option<(usize, Option<String>)> {
+    let (offset, fp, kept): (usize, String, Option<String>) = decode_token(token, "page")?;
+    (fp == fingerprint).then_some((offset, kept))
 }
 
 #[cfg(test)]
@@ -45,10 +47,12 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_and_reject_mismatches() {
-        let t = encode_offset(42, "abc");
-        assert_eq!(decode_offset(&t, "abc"), Some(42));
-        assert_eq!(decode_offset(&t, "abd"), None);
-        assert_eq!(decode_offset("garbage!", "abc"), None);
+        let t = encode_page(42, "abc", None);
+        assert_eq!(decode_page(&t, "abc"), Some((42, None)));
+        assert_eq!(decode_page(&t, "abd"), None);
+        assert_eq!(decode_page("garbage!", "abc"), None);
+        let kept = encode_page(7, "abc", Some("id1"));
+        assert_eq!(decode_page(&kept, "abc"), Some((7, Some("id1".to_string()))));
         let k = encode_token(&"x".to_string(), "list");
         assert_eq!(decode_token::<String>(&k, "list").as_deref(), Some("x"));
         assert_eq!(decode_token::<String>(&k, "other"), None);

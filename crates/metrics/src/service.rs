@@ -9,6 +9,8 @@ use crate::extended::ExtendedStatistic;
 use crate::stats::{bucket, bucket_raw, period_serves_age, round_start, Aggregate};
 use std::collections::BTreeMap;
 use crate::{paging, validate};
+use crate::metric_data::QueryPoints;
+use crate::page_cache::PageCache;
 use std::sync::Arc;
 use watchtrail_core::{SharedClock, Timestamp};
 
@@ -35,12 +37,14 @@ pub struct Scope {
 pub struct MetricsService {
     pub(crate) store: Arc<MetricStore>,
     pub(crate) clock: SharedClock,
+    /// GetMetricData results waiting for their next pages.
+    pub(crate) pages: Arc<PageCache<Vec<QueryPoints>>>,
 }
 
 impl MetricsService {
     /// A service over `store`.
     pub fn new(store: Arc<MetricStore>, clock: SharedClock) -> Self {
-        MetricsService { store, clock }
+        MetricsService { store, clock, pages: Arc::default() }
     }
 
     /// The underlying store (for background ticks).
@@ -142,8 +146,9 @@ impl MetricsService {
         let metric = MetricKey::new(input.namespace, input.metric_name, input.dimensions);
         let mut datapoints = Vec::new();
         if period_serves_age(start, period, now) {
-            for key in self.series_for(scope, &metric, input.unit) {
-                let samples = self.store.samples(&scope.account, &scope.region, &key, start, input.end_time).await?;
+            let keys = self.series_for(scope, &metric, input.unit);
+            let read = self.store.samples_many(&scope.account, &scope.region, &keys, start, input.end_time).await?;
+            for (key, samples) in keys.iter().zip(read) {
                 if extended.is_empty() {
                     for (ts, agg) in bucket(&samples, start, input.end_time, period_ms) {
                         datapoints.push(datapoint(ts, &agg, &stats, key.unit));

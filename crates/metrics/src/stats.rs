@@ -97,8 +97,8 @@ pub fn bucket_raw<'a>(
     out
 }
 
-/// Samples (in any order) grouped by period: a stable sort by period keeps each period's
-/// samples in input order, so sums add in the same order as they arrived.
+/// Samples (in any order) grouped by period, each period's samples folded in input order
+/// (so sums add in the same order as they arrived).
 fn group<'a, T>(
     samples: impl IntoIterator<Item = &'a Sample>,
     start: Timestamp,
@@ -107,24 +107,106 @@ fn group<'a, T>(
     empty: impl Fn() -> T,
     add: impl Fn(&mut T, &SampleValue),
 ) -> Vec<(Timestamp, T)> {
-    let mut keyed: Vec<(i64, &SampleValue)> = samples
-        .into_iter()
-        .filter(|s| s.ts >= start && s.ts < end)
-        .map(|s| ((s.ts.millis() - start.millis()) / period_ms, &s.value))
-        .collect();
-    keyed.sort_by_key(|k| k.0);
-    let mut out: Vec<(Timestamp, T)> = Vec::new();
-    let mut current = None;
-    for (index, v) in keyed {
-        if current != Some(index) {
-            current = Some(index);
-            out.push((start.plus_millis(index * period_ms), empty()));
-        }
-        if let Some((_, acc)) = out.last_mut() {
-            add(acc, v);
+    let mut periods = Periods::new(start, end, period_ms);
+    for s in samples {
+        if let Some(acc) = periods.slot(s.ts, &empty) {
+            add(acc, &s.value);
         }
     }
-    out
+    periods.into_vec()
+}
+
+/// Per-period accumulators for samples arriving one at a time, in any order: the periods
+/// with data, in time order. Samples mostly arrive in time order (a series' chunks are), so
+/// finding a sample's period is usually a look at the last one.
+#[derive(Debug, Clone)]
+pub struct Periods<T> {
+    start: Timestamp,
+    end: Timestamp,
+    period_ms: i64,
+    /// (period index from `start`, accumulator), sorted by index.
+    items: Vec<(i64, T)>,
+}
+
+impl<T> Periods<T> {
+    /// No periods yet; `period_ms` is clamped to at least 1.
+    pub fn new(start: Timestamp, end: Timestamp, period_ms: i64) -> Self {
+        Periods { start, end, period_ms: period_ms.max(1), items: Vec::new() }
+    }
+
+    /// The accumulator of the period holding `ts` (made with `empty` if it is new), or
+    /// `None` when `ts` is outside `[start, end)`.
+    pub fn slot(&mut self, ts: Timestamp, empty: impl FnOnce() -> T) -> Option<&mut T> {
+        if ts < self.start || ts >= self.end {
+            return None;
+        }
+        let index = (ts.millis() - self.start.millis()) / self.period_ms;
+        let at = match self.items.last() {
+            Some((last, _)) if *last == index => self.items.len() - 1,
+            Some((last, _)) if *last > index => match self.items.binary_search_by_key(&index, |(i, _)| *i) {
+                Ok(at) => at,
+                Err(at) => {
+                    self.items.insert(at, (index, empty()));
+                    at
+                }
+            },
+            _ => {
+                self.items.push((index, empty()));
+                self.items.len() - 1
+            }
+        };
+        self.items.get_mut(at).map(|(_, acc)| acc)
+    }
+
+    /// Every period with data: `(period start, accumulator)`, in time order.
+    pub fn into_vec(self) -> Vec<(Timestamp, T)> {
+        let (start, period_ms) = (self.start, self.period_ms);
+        self.items.into_iter().map(|(i, acc)| (start.plus_millis(i * period_ms), acc)).collect()
+    }
+}
+
+/// One statistic folded over samples as they arrive: the streaming form of [`Stat::points`]
+/// (same points for the same samples in the same order), for reads that never collect a
+/// series' samples (`MetricStore::visit_many`).
+#[derive(Debug, Clone)]
+pub enum StatFold {
+    /// A basic statistic over running aggregates.
+    Basic(Statistic, Periods<Aggregate>),
+    /// An extended statistic over each period's raw values.
+    Extended(ExtendedStatistic, Periods<RawValues>),
+}
+
+impl StatFold {
+    /// Folds one sample in (ignored outside the range).
+    pub fn add(&mut self, s: &Sample) {
+        match self {
+            StatFold::Basic(_, p) => {
+                if let Some(acc) = p.slot(s.ts, Aggregate::empty) {
+                    acc.add(&s.value);
+                }
+            }
+            StatFold::Extended(_, p) => {
+                if let Some(acc) = p.slot(s.ts, RawValues::new) {
+                    acc.add(&s.value);
+                }
+            }
+        }
+    }
+
+    /// One value per period with data, in time order (see [`Stat::points`]).
+    pub fn points(self) -> Vec<(Timestamp, f64)> {
+        match self {
+            StatFold::Basic(b, p) => p.into_vec().into_iter().filter(|(_, a)| !a.is_empty()).map(|(t, a)| (t, a.get(b))).collect(),
+            StatFold::Extended(e, p) => p
+                .into_vec()
+                .into_iter()
+                .filter_map(|(t, mut raw)| {
+                    raw.finish();
+                    raw.compute(&e).map(|v| (t, v))
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A statistic as a query names it: basic (`Average`) or extended (`p99`, `TM(10%:90%)`).
@@ -154,12 +236,16 @@ impl Stat {
         end: Timestamp,
         period_ms: i64,
     ) -> Vec<(Timestamp, f64)> {
+        let mut fold = self.fold(start, end, period_ms);
+        samples.into_iter().for_each(|s| fold.add(s));
+        fold.points()
+    }
+
+    /// An empty fold of this statistic over periods of `period_ms` in `[start, end)`.
+    pub fn fold(&self, start: Timestamp, end: Timestamp, period_ms: i64) -> StatFold {
         match self {
-            Stat::Basic(b) => bucket(samples, start, end, period_ms).into_iter().map(|(t, a)| (t, a.get(*b))).collect(),
-            Stat::Extended(e) => bucket_raw(samples, start, end, period_ms)
-                .into_iter()
-                .filter_map(|(t, raw)| raw.compute(e).map(|v| (t, v)))
-                .collect(),
+            Stat::Basic(b) => StatFold::Basic(*b, Periods::new(start, end, period_ms)),
+            Stat::Extended(e) => StatFold::Extended(*e, Periods::new(start, end, period_ms)),
         }
     }
 }
