@@ -151,6 +151,19 @@ impl CommitLog {
     /// Removes the WAL files whose records every live consumer has persisted. Returns how
     /// many files were removed.
     pub fn checkpoint(&self) -> Result<usize> {
+        self.wal.checkpoint(self.persisted_everywhere())
+    }
+
+    /// Closes the log for a clean stop: when every live consumer has persisted every record,
+    /// the log keeps no bytes (see [`Wal::close_retiring`]); otherwise a plain close.
+    /// Returns whether the log was emptied.
+    pub fn close_retiring(&self) -> Result<bool> {
+        let upto = self.persisted_everywhere();
+        self.wal.close_retiring(upto)
+    }
+
+    /// The highest LSN every live consumer has persisted (at most the durable LSN).
+    fn persisted_everywhere(&self) -> u64 {
         let durable = self.durable_lsn();
         let mut upto = durable;
         {
@@ -163,7 +176,7 @@ impl CommitLog {
                 None => false,
             });
         }
-        self.wal.checkpoint(upto)
+        upto
     }
 
     /// Counters of the underlying WAL.

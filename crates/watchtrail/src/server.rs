@@ -254,13 +254,15 @@ impl Server {
         }
     }
 
-    /// Stops accepting connections, finishes in-flight requests and flushes the metric head
-    /// and the pending activity records to segments.
+    /// Stops accepting connections, finishes in-flight requests, flushes the metric head
+    /// and the pending activity records to segments, and closes the commit log, which then
+    /// keeps no bytes (everything in it is in segments; see `Wal::close_retiring`).
     pub async fn shutdown(mut self) -> Result<(), String> {
         self.stop_serving().await;
         self.metrics.store().flush().await.map_err(|e| format!("final flush failed: {e}"))?;
         self.journal.flush().await.map_err(|e| format!("final journal flush failed: {e}"))?;
-        tracing::info!("watchtrail stopped");
+        let emptied = self.metrics.store().log().close_retiring().map_err(|e| format!("closing the commit log failed: {e}"))?;
+        tracing::info!(commit_log_emptied = emptied, "watchtrail stopped");
         Ok(())
     }
 }

@@ -451,6 +451,27 @@ impl Wal {
     /// directory lock; later appends fail with [`StoreError::Closed`]. Idempotent; also done
     /// on drop.
     pub fn close(&self) {
+        self.stop_writer();
+        // Dropping the handle releases the flock; the writer no longer touches the files.
+        self.lock.lock().take();
+    }
+
+    /// [`Wal::close`] for a clean stop: when every record is at or below `upto_lsn` (all of
+    /// them persisted elsewhere), the log is left as one empty file that continues the LSN
+    /// sequence, and the spares are deleted, so a stopped server keeps no log bytes that
+    /// nobody needs (the next rotations create files again instead of reusing spares).
+    /// Otherwise it closes as [`Wal::close`] does. Returns whether the log was emptied.
+    ///
+    /// Crash-safe at every step: the empty file is made durable before any old file goes,
+    /// and old files go oldest first, so the retained files always stay contiguous.
+    pub fn close_retiring(&self, upto_lsn: u64) -> Result<bool> {
+        self.stop_writer();
+        let result = self.retire(upto_lsn);
+        self.lock.lock().take();
+        result
+    }
+
+    fn stop_writer(&self) {
         self.shared.queue.lock().closed = true;
         self.shared.wake.notify_all();
         let thread = self.thread.lock().take();
@@ -459,8 +480,42 @@ impl Wal {
                 tracing::error!(dir = %self.shared.dir.display(), "wal writer thread panicked");
             }
         }
-        // Dropping the handle releases the flock; the writer no longer touches the files.
-        self.lock.lock().take();
+    }
+
+    fn retire(&self, upto_lsn: u64) -> Result<bool> {
+        if self.lock.lock().is_none() || self.shared.queue.lock().failed.is_some() {
+            return Ok(false);
+        }
+        let last = self.last_lsn();
+        if upto_lsn < last {
+            return Ok(false);
+        }
+        let dir = &self.shared.dir;
+        let mut files = self.shared.files.lock();
+        if files.last().is_some_and(|&f| f <= last) {
+            // The file being written holds records: continue in a fresh, empty one.
+            drop(create_wal_file(dir, last + 1, SyncMode::Fsync)?);
+            files.push(last + 1);
+        }
+        while files.len() > 1 {
+            match std::fs::remove_file(dir.join(wal_file_name(files[0]))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+            files.remove(0);
+        }
+        let mut spares = self.shared.spares.lock();
+        for spare in spares.drain(..) {
+            match std::fs::remove_file(dir.join(spare_file_name(spare))) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        sync_dir(dir)?;
+        tracing::debug!(next_lsn = last + 1, "wal emptied on a clean close");
+        Ok(true)
     }
 }
 

@@ -621,3 +621,80 @@ fn a_torn_record_in_zero_filled_space_is_cut_off() {
         reopened.close();
     }
 }
+
+fn all_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n != "LOCK")
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_clean_close_with_everything_persisted_leaves_one_empty_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = WalOptions { recycle_files: 2, ..opts(256) };
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    for i in 1..=40 {
+        wal.append_blocking(vec![fixed_payload(i)]).unwrap();
+    }
+    let files = wal.files();
+    wal.checkpoint(*files.last().unwrap() - 1).unwrap();
+    assert!(all_files(dir.path()).iter().any(|f| f.ends_with(".spare")));
+    assert!(wal.close_retiring(40).unwrap());
+    assert_eq!(all_files(dir.path()), vec![wal_file_name(41)], "no spares, no old records");
+    assert_eq!(std::fs::metadata(dir.path().join(wal_file_name(41))).unwrap().len(), WAL_HEADER_LEN as u64);
+
+    // The sequence continues where it stopped, across as many clean stops as there are.
+    let (wal, entries) = Wal::open(dir.path(), o).unwrap();
+    assert!(entries.is_empty());
+    assert_eq!(wal.append_blocking(vec![fixed_payload(41)]).unwrap(), 41);
+    assert!(wal.close_retiring(41).unwrap());
+    let (wal, entries) = Wal::open(dir.path(), o).unwrap();
+    assert!(entries.is_empty());
+    // Closing an empty log keeps its one file.
+    assert!(wal.close_retiring(41).unwrap());
+    assert_eq!(all_files(dir.path()), vec![wal_file_name(42)]);
+    let (wal, _) = Wal::open(dir.path(), o).unwrap();
+    assert_eq!(wal.append_blocking(vec![fixed_payload(42)]).unwrap(), 42);
+    wal.close();
+}
+
+#[test]
+fn a_clean_close_keeps_records_not_yet_persisted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), opts(256)).unwrap();
+    for i in 1..=10 {
+        wal.append_blocking(vec![fixed_payload(i)]).unwrap();
+    }
+    assert!(!wal.close_retiring(9).unwrap());
+    assert!(wal.append_blocking(vec![fixed_payload(11)]).is_err(), "closed all the same");
+    let (_, entries) = Wal::open(dir.path(), opts(256)).unwrap();
+    assert_eq!(lsns(&entries), (1..=10).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_stop_between_the_new_empty_file_and_the_deletions_replays_the_old_records() {
+    // What a crash in the middle of `close_retiring` leaves: the old files and the new
+    // empty one. Replay reads the old records (already persisted, skipped by consumers) and
+    // appends continue after them.
+    let dir = tempfile::tempdir().unwrap();
+    let (wal, _) = Wal::open(dir.path(), opts(256)).unwrap();
+    for i in 1..=10 {
+        wal.append_blocking(vec![fixed_payload(i)]).unwrap();
+    }
+    let files = wal.files();
+    wal.close();
+    let mut empty = b"WTWAL".to_vec();
+    empty.extend_from_slice(&1u16.to_le_bytes());
+    assert_eq!(empty.len(), WAL_HEADER_LEN);
+    std::fs::write(dir.path().join(wal_file_name(11)), &empty).unwrap();
+    // ... and with the oldest file already deleted.
+    std::fs::remove_file(dir.path().join(wal_file_name(files[0]))).unwrap();
+    let (wal, entries) = Wal::open(dir.path(), opts(256)).unwrap();
+    assert_eq!(lsns(&entries), (files[1]..=10).collect::<Vec<_>>());
+    assert_eq!(wal.append_blocking(vec![fixed_payload(11)]).unwrap(), 11);
+    wal.close();
+}
