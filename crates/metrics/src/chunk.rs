@@ -7,9 +7,16 @@
 //!   `resolution u8 · count varint · timestamps · values`. Timestamps: the first as a zigzag
 //!   varint (ms), then deltas of deltas as zigzag varints (a fixed scrape interval costs one
 //!   zero byte a sample, which block compression then removes). Values, one of:
-//!   - `0` *decimal*: every value is `m / 10^e` exactly for one `e ≤ 9` and `|m| < 2^53`:
-//!     `e u8 · first m zigzag varint · deltas of m zigzag varints` (counters and gauges with
-//!     a few decimals take a byte or two a sample, constants one zero byte);
+//!   - `3` *packed deltas*: every value is `m / 10^e` exactly for one `e ≤ 9` and
+//!     `|m| < 2^53`: `e u8 · first m zigzag varint · dmin zigzag varint · width u8 ·` the
+//!     deltas of `m` minus `dmin`, bit-packed at `width` bits each (little-endian fields,
+//!     back to back, the last byte zero-padded). A counter with a steady rate takes a few
+//!     bits a sample, a constant none;
+//!   - `4` *packed offsets*: `e u8 · vmin zigzag varint · width u8 ·` each `m - vmin`,
+//!     bit-packed: noisy gauges, whose deltas spread twice as wide as their values. The
+//!     encoder writes whichever of `3` and `4` is shorter;
+//!   - `0` *decimal* (written by earlier builds, still read): `e u8 · first m zigzag varint ·
+//!     deltas of m zigzag varints`;
 //!   - `1` *xor*: each value's bits XOR the previous, as a control byte (`0`: equal; else
 //!     leading zero bytes `<< 4 | significant bytes`) and the significant bytes.
 //! - `2` *general*: the samples as a postcard list (statistic sets, distributions, rolled
@@ -24,6 +31,8 @@ const SINGLES: u8 = 1;
 const GENERAL: u8 = 2;
 const DECIMAL: u8 = 0;
 const XOR: u8 = 1;
+const PACKED_DELTAS: u8 = 3;
+const PACKED_OFFSETS: u8 = 4;
 /// Largest decimal exponent tried.
 const MAX_DECIMALS: u32 = 9;
 
@@ -43,6 +52,105 @@ fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
         v >>= 7;
     }
     out.push(v as u8);
+}
+
+/// Bytes `put_uvarint` writes for `v`.
+fn uvarint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+/// Bits needed for `v` (0 for 0).
+fn bit_width(v: u64) -> u32 {
+    64 - v.leading_zeros()
+}
+
+/// Appends `values` as `width`-bit little-endian fields, back to back, the last byte padded
+/// with zero bits.
+fn pack(values: impl Iterator<Item = u64>, width: u32, out: &mut Vec<u8>) {
+    if width == 0 {
+        return;
+    }
+    let (mut acc, mut bits) = (0u128, 0u32);
+    for v in values {
+        acc |= u128::from(v) << bits;
+        bits += width;
+        while bits >= 8 {
+            out.push(acc as u8);
+            acc >>= 8;
+            bits -= 8;
+        }
+    }
+    if bits > 0 {
+        out.push(acc as u8);
+    }
+}
+
+/// Reads the fields [`pack`] wrote.
+struct Unpacker<'a> {
+    bytes: &'a [u8],
+    width: u32,
+    acc: u128,
+    bits: u32,
+}
+
+impl<'a> Unpacker<'a> {
+    /// Takes the `count` fields of `width` bits at the reader's position.
+    fn new(r: &mut Reader<'a>, count: usize, width: u32) -> Result<Self, ChunkError> {
+        if width > 64 {
+            return Err(ChunkError("bit width over 64".into()));
+        }
+        let len = (count as u128 * u128::from(width)).div_ceil(8);
+        let end = usize::try_from(len).ok().and_then(|l| r.at.checked_add(l)).filter(|&e| e <= r.b.len()).ok_or_else(|| ChunkError("truncated".into()))?;
+        let bytes = &r.b[r.at..end];
+        r.at = end;
+        Ok(Unpacker { bytes, width, acc: 0, bits: 0 })
+    }
+
+    #[inline]
+    fn next(&mut self) -> u64 {
+        if self.width == 0 {
+            return 0;
+        }
+        while self.bits < self.width {
+            // Never past the end: `new` checked the length for every field.
+            let (&b, rest) = self.bytes.split_first().unwrap_or((&0, &[]));
+            self.bytes = rest;
+            self.acc |= u128::from(b) << self.bits;
+            self.bits += 8;
+        }
+        let v = (self.acc & ((1u128 << self.width) - 1)) as u64;
+        self.acc >>= self.width;
+        self.bits -= self.width;
+        v
+    }
+}
+
+/// Decimal mantissas (`|m| < 2^53`), as deltas or as offsets from the smallest, each
+/// bit-packed after subtracting its minimum: whichever is shorter. Deltas suit counters and
+/// smooth gauges, offsets suit noisy gauges (the difference of two independent values
+/// spreads twice as wide as the values).
+fn encode_mantissas(e: u8, m: &[i64], out: &mut Vec<u8>) {
+    let (first, n) = (m.first().copied().unwrap_or(0), m.len() as u64);
+    let deltas = || m.windows(2).map(|w| w[1].wrapping_sub(w[0]));
+    let (dmin, dmax) = deltas().fold((i64::MAX, i64::MIN), |(lo, hi), d| (lo.min(d), hi.max(d)));
+    let (dmin, dmax) = if n > 1 { (dmin, dmax) } else { (0, 0) };
+    let (vmin, vmax) = m.iter().fold((i64::MAX, i64::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let (vmin, vmax) = if n > 0 { (vmin, vmax) } else { (0, 0) };
+    let (dwidth, vwidth) = (bit_width(dmax.wrapping_sub(dmin) as u64), bit_width(vmax.wrapping_sub(vmin) as u64));
+    let delta_bits = 8 * (uvarint_len(zigzag(first)) + uvarint_len(zigzag(dmin))) as u64 + n.saturating_sub(1) * u64::from(dwidth);
+    let offset_bits = 8 * uvarint_len(zigzag(vmin)) as u64 + n * u64::from(vwidth);
+    if offset_bits < delta_bits {
+        out.extend_from_slice(&[PACKED_OFFSETS, e]);
+        put_uvarint(out, zigzag(vmin));
+        out.push(vwidth as u8);
+        pack(m.iter().map(|v| v.wrapping_sub(vmin) as u64), vwidth, out);
+    } else {
+        out.extend_from_slice(&[PACKED_DELTAS, e]);
+        put_uvarint(out, zigzag(first));
+        put_uvarint(out, zigzag(dmin));
+        out.push(dwidth as u8);
+        pack(deltas().map(|d| d.wrapping_sub(dmin) as u64), dwidth, out);
+    }
 }
 
 fn zigzag(v: i64) -> u64 {
@@ -133,15 +241,9 @@ where
     let values: Vec<f64> = samples.map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
     match decimal_exponent(&values) {
         Some(e) => {
-            out.push(DECIMAL);
-            out.push(e as u8);
             let scale = 10f64.powi(e as i32);
-            let mut prev = 0i64;
-            for (i, v) in values.iter().enumerate() {
-                let m = (v * scale).round() as i64;
-                put_uvarint(&mut out, zigzag(if i == 0 { m } else { m.wrapping_sub(prev) }));
-                prev = m;
-            }
+            let m: Vec<i64> = values.iter().map(|v| (v * scale).round() as i64).collect();
+            encode_mantissas(e as u8, &m, &mut out);
         }
         None => {
             out.push(XOR);
@@ -223,7 +325,8 @@ pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mu
                     f(&Sample { ts: Timestamp(t), resolution, value: SampleValue::Single(v) });
                 }
             };
-            match r.byte()? {
+            let mode = r.byte()?;
+            match mode {
                 DECIMAL => {
                     let e = r.byte()?;
                     if u32::from(e) > MAX_DECIMALS {
@@ -235,6 +338,32 @@ pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mu
                         let v = r.ivarint()?;
                         m = if i == 0 { v } else { m.wrapping_add(v) };
                         push(i, m as f64 / scale);
+                    }
+                }
+                PACKED_DELTAS | PACKED_OFFSETS => {
+                    let e = r.byte()?;
+                    if u32::from(e) > MAX_DECIMALS {
+                        return Err(ChunkError("decimal exponent out of range".into()));
+                    }
+                    let scale = 10f64.powi(i32::from(e));
+                    if mode == PACKED_DELTAS {
+                        let mut m = r.ivarint()?;
+                        let dmin = r.ivarint()?;
+                        let width = u32::from(r.byte()?);
+                        let mut fields = Unpacker::new(&mut r, count.saturating_sub(1), width)?;
+                        for i in 0..count {
+                            if i > 0 {
+                                m = m.wrapping_add(dmin.wrapping_add(fields.next() as i64));
+                            }
+                            push(i, m as f64 / scale);
+                        }
+                    } else {
+                        let vmin = r.ivarint()?;
+                        let width = u32::from(r.byte()?);
+                        let mut fields = Unpacker::new(&mut r, count, width)?;
+                        for i in 0..count {
+                            push(i, vmin.wrapping_add(fields.next() as i64) as f64 / scale);
+                        }
                     }
                 }
                 XOR => {
@@ -301,6 +430,38 @@ mod tests {
         assert_eq!(encode(&mixed)[0], GENERAL);
         assert_eq!(round_trip(&mixed), mixed);
         assert!(round_trip(&[]).is_empty());
+    }
+
+    #[test]
+    fn noisy_gauges_take_offsets_and_counters_take_deltas() {
+        // The byte after the timestamps (a fixed 15 s step from 1,000,000: the first, the
+        // first delta, then zeros).
+        let mode = |bytes: &[u8], n: usize| bytes[2 + uvarint_len(n as u64) + uvarint_len(zigzag(1_000_000)) + uvarint_len(zigzag(15_000)) + n - 2];
+        let mut x = 7u64;
+        let mut noise = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as f64 / (1u64 << 31) as f64
+        };
+        let gauge: Vec<Sample> = (0..240).map(|i| single(1_000_000 + i * 15_000, (500.0 + 100.0 * noise()).round() / 10.0, 1)).collect();
+        let bytes = encode(&gauge);
+        assert_eq!(mode(&bytes, 240), PACKED_OFFSETS);
+        assert_eq!(round_trip(&gauge), gauge);
+        let counter: Vec<Sample> = (0..240).map(|i| single(1_000_000 + i * 15_000, 1e6 + i as f64 * 3.0, 1)).collect();
+        assert_eq!(mode(&encode(&counter), 240), PACKED_DELTAS);
+        assert_eq!(round_trip(&counter), counter);
+        // Offsets past the base never overflow, however far apart the values are.
+        let wide = vec![single(1, -9_007_199_254_740_991.0, 1), single(2, 9_007_199_254_740_991.0, 1), single(3, 0.0, 1)];
+        assert_eq!(round_trip(&wide), wide);
+    }
+
+    #[test]
+    fn chunks_of_earlier_builds_still_decode() {
+        // Mode 0 (decimal deltas as varints), as written before bit-packing: 1.5, 2.0 and 1.0
+        // at 10, 15 and 20 ms.
+        let old = [SINGLES, 1, 3, 20, 10, 0, DECIMAL, 1, 30, 10, 19];
+        let mut out = Vec::new();
+        decode_range(&old, Timestamp(i64::MIN), Timestamp(i64::MAX), &mut out).unwrap();
+        assert_eq!(out, vec![single(10, 1.5, 1), single(15, 2.0, 1), single(20, 1.0, 1)]);
     }
 
     #[test]
