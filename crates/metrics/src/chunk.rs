@@ -284,18 +284,56 @@ fn decimal_exponent(values: &[f64]) -> Option<u32> {
 
 /// Decodes a chunk, keeping the samples with `from ≤ ts < to`.
 pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<Sample>) -> Result<(), ChunkError> {
-    decode_each(bytes, from, to, &mut Vec::new(), |s| out.push(s.clone()))
+    decode_runs(bytes, from, to, &mut Scratch::default(), |run| run.for_each(|s| out.push(s.clone())))
 }
 
-/// Calls `f` with each sample of a chunk with `from ≤ ts < to`, in the chunk's order,
-/// without collecting them; `timestamps` is scratch space, reused across calls by a reader
-/// that decodes many chunks.
-pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mut Vec<i64>, mut f: impl FnMut(&Sample)) -> Result<(), ChunkError> {
+/// What [`decode_runs`] hands over: a chunk's single values at one resolution (the usual
+/// case, as two columns), or one sample of any kind.
+#[derive(Debug, Clone, Copy)]
+pub enum Run<'a> {
+    /// Single values, `ts[i]` with `values[i]`, in the chunk's order.
+    Singles {
+        /// Storage resolution in seconds.
+        resolution: u8,
+        /// Timestamps (ms).
+        ts: &'a [i64],
+        /// Values.
+        values: &'a [f64],
+    },
+    /// One sample.
+    Sample(&'a Sample),
+}
+
+impl Run<'_> {
+    /// Calls `f` with each sample of the run.
+    pub fn for_each(&self, mut f: impl FnMut(&Sample)) {
+        match *self {
+            Run::Singles { resolution, ts, values } => {
+                for (&t, &v) in ts.iter().zip(values) {
+                    f(&Sample { ts: Timestamp(t), resolution, value: SampleValue::Single(v) });
+                }
+            }
+            Run::Sample(s) => f(s),
+        }
+    }
+}
+
+/// Buffers a reader reuses from chunk to chunk.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    ts: Vec<i64>,
+    values: Vec<f64>,
+}
+
+/// Calls `f` with the samples of a chunk with `from ≤ ts < to`, in the chunk's order,
+/// without collecting them: single values as one [`Run::Singles`] (decoded into `scratch`,
+/// reused across calls by a reader that decodes many chunks), other samples one by one.
+pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut Scratch, mut f: impl FnMut(Run<'_>)) -> Result<(), ChunkError> {
     let mut r = Reader { b: bytes, at: 0 };
     match r.byte()? {
         GENERAL => {
             let all: Vec<Sample> = postcard::from_bytes(&bytes[1..]).map_err(|e| ChunkError(e.to_string()))?;
-            all.iter().filter(|s| s.ts >= from && s.ts < to).for_each(f);
+            all.iter().filter(|s| s.ts >= from && s.ts < to).for_each(|s| f(Run::Sample(s)));
             Ok(())
         }
         SINGLES => {
@@ -304,9 +342,11 @@ pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mu
             if count > bytes.len() {
                 return Err(ChunkError("count larger than the chunk".into()));
             }
-            let ts = timestamps;
+            let Scratch { ts, values } = scratch;
             ts.clear();
+            values.clear();
             ts.reserve(count);
+            values.reserve(count);
             let (mut t, mut d) = (0i64, 0i64);
             for i in 0..count {
                 let v = r.ivarint()?;
@@ -318,13 +358,7 @@ pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mu
                 }
                 ts.push(t);
             }
-            let (from, to) = (from.millis(), to.millis());
-            let mut push = |i: usize, v: f64| {
-                let t = ts[i];
-                if t >= from && t < to {
-                    f(&Sample { ts: Timestamp(t), resolution, value: SampleValue::Single(v) });
-                }
-            };
+            let mut push = |_: usize, v: f64| values.push(v);
             let mode = r.byte()?;
             match mode {
                 DECIMAL => {
@@ -386,6 +420,24 @@ pub fn decode_each(bytes: &[u8], from: Timestamp, to: Timestamp, timestamps: &mu
                     }
                 }
                 other => return Err(ChunkError(format!("unknown value encoding {other}"))),
+            }
+            // Keep the range (a chunk is in time order when written, but no order is
+            // assumed of the bytes read).
+            let (from, to) = (from.millis(), to.millis());
+            if !ts.iter().all(|&t| t >= from && t < to) {
+                let mut kept = 0;
+                for i in 0..ts.len() {
+                    if ts[i] >= from && ts[i] < to {
+                        ts[kept] = ts[i];
+                        values[kept] = values[i];
+                        kept += 1;
+                    }
+                }
+                ts.truncate(kept);
+                values.truncate(kept);
+            }
+            if !ts.is_empty() {
+                f(Run::Singles { resolution, ts, values });
             }
             Ok(())
         }

@@ -18,6 +18,7 @@
 //! records newer than the stream's persisted LSN are replayed into the head.
 
 use crate::error::{MetricsError, Result};
+use crate::chunk::{Run, Scratch};
 use crate::model::{Sample, SeriesKey};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
@@ -358,13 +359,16 @@ impl MetricStore {
     /// Every sample of each series of `keys` in `[from, to)`, head and segments, unordered:
     /// one list per key, in the order of `keys`. See [`MetricStore::visit_many`].
     pub async fn samples_many(&self, account: &str, region: &str, keys: &[SeriesKey], from: Timestamp, to: Timestamp) -> Result<Vec<Vec<Sample>>> {
-        self.visit_many(account, region, keys, from, to, vec![Vec::new(); keys.len()], |out: &mut Vec<Vec<Sample>>, i, s| out[i].push(s.clone()))
-            .await
+        self.visit_many(account, region, keys, from, to, vec![Vec::new(); keys.len()], |out: &mut Vec<Vec<Sample>>, i, run: Run<'_>| {
+            run.for_each(|s| out[i].push(s.clone()))
+        })
+        .await
     }
 
-    /// Calls `visit(&mut state, index into keys, sample)` for every sample of each series of
-    /// `keys` in `[from, to)` and returns `state`: head samples first, then each segment's in
-    /// write order (within a series and segment, in time order).
+    /// Calls `visit(&mut state, index into keys, run)` with every sample of each series of
+    /// `keys` in `[from, to)` and returns `state`: head samples first (one by one), then each
+    /// segment's in write order (within a series and segment, in time order; a chunk's single
+    /// values as one [`Run::Singles`]).
     ///
     /// The series are read together, and nothing is collected on the way: one catalog
     /// listing, each segment block decompressed at most once however many of the series it
@@ -375,7 +379,7 @@ impl MetricStore {
     pub async fn visit_many<S, F>(&self, account: &str, region: &str, keys: &[SeriesKey], from: Timestamp, to: Timestamp, state: S, mut visit: F) -> Result<S>
     where
         S: Send + 'static,
-        F: FnMut(&mut S, usize, &Sample) + Send + 'static,
+        F: FnMut(&mut S, usize, Run<'_>) + Send + 'static,
     {
         let _view = self.view.read().await;
         let pkey = (account.to_string(), region.to_string());
@@ -386,7 +390,7 @@ impl MetricStore {
                 for (i, key) in keys.iter().enumerate() {
                     for (_, s) in p.get(key).map_or(&[][..], |st| &st.head[..]) {
                         if s.ts >= from && s.ts < to {
-                            visit(&mut state, i, s);
+                            visit(&mut state, i, Run::Sample(s));
                         }
                     }
                 }
@@ -413,10 +417,10 @@ impl MetricStore {
                 sorted,
                 from.millis().saturating_sub(MAX_CHUNK_SPAN_MS),
                 to.millis(),
-                (state, visit, Vec::new()),
-                move |(state, visit, timestamps): &mut (S, F, Vec<i64>), k, record| {
+                (state, visit, Scratch::default()),
+                move |(state, visit, scratch): &mut (S, F, Scratch), k, record| {
                     let targets = targets.get(k).map_or(&[][..], |t| &t[..]);
-                    crate::chunk::decode_each(record.value, from, to, timestamps, |s| targets.iter().for_each(|&i| visit(state, i, s)))
+                    crate::chunk::decode_runs(record.value, from, to, scratch, |run| targets.iter().for_each(|&i| visit(state, i, run)))
                         .map_err(|e| StoreError::corruption("metric chunk", e.to_string()))
                 },
             )

@@ -225,7 +225,7 @@ impl MetricsService {
         }
         let keys = self.series_for(scope, metric, unit);
         let fold = stat.fold(start, grid.end, period * 1000);
-        let fold = self.store.visit_many(&scope.account, &scope.region, &keys, start, grid.end, fold, |f: &mut StatFold, _, s| f.add(s)).await?;
+        let fold = self.store.visit_many(&scope.account, &scope.region, &keys, start, grid.end, fold, |f: &mut StatFold, _, run| f.add_run(run)).await?;
         Ok(fold.points().into_iter().map(|(t, v)| (t.millis(), v)).collect())
     }
 
@@ -245,7 +245,7 @@ impl MetricsService {
             }
             let folds: Vec<StatFold> = chunk.iter().map(|_| stat.fold(start, end, period_ms)).collect();
             self.store
-                .visit_many(&scope.account, &scope.region, &keys, start, end, folds, move |folds: &mut Vec<StatFold>, k, s| folds[owner[k]].add(s))
+                .visit_many(&scope.account, &scope.region, &keys, start, end, folds, move |folds: &mut Vec<StatFold>, k, run| folds[owner[k]].add_run(run))
                 .await
         });
         Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())

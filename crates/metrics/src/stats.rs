@@ -4,6 +4,7 @@ use crate::api::Statistic;
 use crate::exact::RawValues;
 pub use watchtrail_metrics_lang::extended::{ExtendedStatistic, InvalidStatistic};
 pub use watchtrail_metrics_lang::rounding::round_start;
+use crate::chunk::Run;
 use crate::model::{Sample, SampleValue};
 use watchtrail_core::Timestamp;
 
@@ -42,6 +43,7 @@ impl Aggregate {
         }
     }
 
+    #[inline]
     fn add_parts(&mut self, count: f64, sum: f64, min: f64, max: f64) {
         self.count += count;
         self.sum += sum;
@@ -137,11 +139,19 @@ impl<T> Periods<T> {
     /// The accumulator of the period holding `ts` (made with `empty` if it is new), or
     /// `None` when `ts` is outside `[start, end)`.
     pub fn slot(&mut self, ts: Timestamp, empty: impl FnOnce() -> T) -> Option<&mut T> {
-        if ts < self.start || ts >= self.end {
-            return None;
-        }
-        let index = (ts.millis() - self.start.millis()) / self.period_ms;
-        let at = match self.items.last() {
+        let index = self.index_of(ts)?;
+        let at = self.position(index, empty);
+        self.items.get_mut(at).map(|(_, acc)| acc)
+    }
+
+    /// The period index of `ts`, or `None` outside `[start, end)`.
+    fn index_of(&self, ts: Timestamp) -> Option<i64> {
+        (ts >= self.start && ts < self.end).then(|| (ts.millis() - self.start.millis()) / self.period_ms)
+    }
+
+    /// Where the accumulator of period `index` is in `items`, made with `empty` if new.
+    fn position(&mut self, index: i64, empty: impl FnOnce() -> T) -> usize {
+        match self.items.last() {
             Some((last, _)) if *last == index => self.items.len() - 1,
             Some((last, _)) if *last > index => match self.items.binary_search_by_key(&index, |(i, _)| *i) {
                 Ok(at) => at,
@@ -154,8 +164,7 @@ impl<T> Periods<T> {
                 self.items.push((index, empty()));
                 self.items.len() - 1
             }
-        };
-        self.items.get_mut(at).map(|(_, acc)| acc)
+        }
     }
 
     /// Every period with data: `(period start, accumulator)`, in time order.
@@ -190,6 +199,29 @@ impl StatFold {
                     acc.add(&s.value);
                 }
             }
+        }
+    }
+
+    /// Folds a run of samples in, in order: the same as [`StatFold::add`] on each, with a
+    /// chunk's single values folded in one tight loop.
+    pub fn add_run(&mut self, run: Run<'_>) {
+        match (self, run) {
+            (StatFold::Basic(_, p), Run::Singles { ts, values, .. }) => {
+                let mut current: Option<(i64, usize)> = None;
+                for (&t, &v) in ts.iter().zip(values) {
+                    let Some(index) = p.index_of(Timestamp(t)) else { continue };
+                    let at = match current {
+                        Some((i, at)) if i == index => at,
+                        _ => {
+                            let at = p.position(index, Aggregate::empty);
+                            current = Some((index, at));
+                            at
+                        }
+                    };
+                    p.items[at].1.add_parts(1.0, v, v, v);
+                }
+            }
+            (fold, run) => run.for_each(|s| fold.add(s)),
         }
     }
 
@@ -291,6 +323,35 @@ mod tests {
         a.add(&SampleValue::Stats { count: 4.0, sum: 10.0, min: 1.0, max: 4.0 });
         a.add(&SampleValue::Distribution(vec![(2.0, 3.0), (10.0, 1.0)]));
         assert_eq!((a.count, a.sum, a.min, a.max), (8.0, 26.0, 1.0, 10.0));
+    }
+
+    proptest::proptest! {
+        /// A chunk's run folds to exactly what its samples fold to one by one, in any order,
+        /// for basic and extended statistics.
+        #[test]
+        fn runs_fold_as_their_samples_do(
+            raw in proptest::collection::vec((-50_000i64..400_000, -1e6f64..1e6), 0..200),
+            head in proptest::collection::vec((-50_000i64..400_000, -1e6f64..1e6), 0..20),
+            period in proptest::prop_oneof![proptest::strategy::Just(1i64), 1_000i64..120_000],
+        ) {
+            let ts: Vec<i64> = raw.iter().map(|r| r.0).collect();
+            let values: Vec<f64> = raw.iter().map(|r| r.1).collect();
+            for stat in [Stat::parse("Sum").unwrap(), Stat::parse("Average").unwrap(), Stat::parse("Minimum").unwrap(), Stat::parse("p90").unwrap(), Stat::parse("TM(10%:90%)").unwrap()] {
+                let (start, end) = (Timestamp(0), Timestamp(300_000));
+                let mut by_run = stat.fold(start, end, period);
+                let mut one_by_one = stat.fold(start, end, period);
+                for &(t, v) in &head {
+                    by_run.add_run(Run::Sample(&single(t, v)));
+                    one_by_one.add(&single(t, v));
+                }
+                by_run.add_run(Run::Singles { resolution: 60, ts: &ts, values: &values });
+                for (&t, &v) in ts.iter().zip(&values) {
+                    one_by_one.add(&single(t, v));
+                }
+                let bits = |p: Vec<(Timestamp, f64)>| p.into_iter().map(|(t, v)| (t, v.to_bits())).collect::<Vec<_>>();
+                proptest::prop_assert_eq!(bits(by_run.points()), bits(one_by_one.points()));
+            }
+        }
     }
 
     #[test]
