@@ -132,6 +132,19 @@ fn write(v: &Value, out: &mut Vec<u8>) {
                 write(item, out);
             }
         }
+        Value::Floats(items) => {
+            head(4, items.len() as u64, out);
+            for f in items {
+                write_f64(*f, out);
+            }
+        }
+        Value::Timestamps(items) => {
+            head(4, items.len() as u64, out);
+            for t in items {
+                head(6, 1, out);
+                write_f64(t.secs_f64(), out);
+            }
+        }
         Value::Struct(members) | Value::Map(members) => {
             let n = members.iter().filter(|(_, v)| !matches!(v, Value::Null)).count();
             head(5, n as u64, out);

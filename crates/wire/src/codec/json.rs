@@ -5,6 +5,7 @@
 
 use super::MalformedBody;
 use crate::value::Value;
+use watchtrail_core::Timestamp;
 
 /// Decodes a JSON body; an empty body is an empty structure.
 pub fn decode(body: &[u8]) -> Result<Value, MalformedBody> {
@@ -93,6 +94,8 @@ fn encoded_len_estimate(v: &Value) -> usize {
         Value::String(s) => s.len() + 2,
         Value::Blob(b) => b.len() * 4 / 3 + 6,
         Value::List(items) => 2 + items.iter().map(|i| encoded_len_estimate(i) + 1).sum::<usize>(),
+        Value::Floats(items) => 2 + items.len() * 25,
+        Value::Timestamps(items) => 2 + items.len() * 21,
         Value::Struct(members) | Value::Map(members) => 2 + members.iter().map(|(k, v)| k.len() + 4 + encoded_len_estimate(v)).sum::<usize>(),
     }
 }
@@ -108,12 +111,26 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             use base64::Engine;
             write_str(&base64::engine::general_purpose::STANDARD.encode(b), out)
         }
-        Value::Timestamp(t) => {
-            if t.millis() % 1000 == 0 {
-                out.extend_from_slice(itoa::Buffer::new().format(t.secs()).as_bytes())
-            } else {
-                write_float(t.secs_f64(), out)
+        Value::Timestamp(t) => write_timestamp(*t, out),
+        Value::Floats(items) => {
+            out.push(b'[');
+            for (i, f) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_float(*f, out);
             }
+            out.push(b']');
+        }
+        Value::Timestamps(items) => {
+            out.push(b'[');
+            for (i, t) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_timestamp(*t, out);
+            }
+            out.push(b']');
         }
         Value::List(items) => {
             out.push(b'[');
@@ -142,6 +159,15 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b'}');
         }
+    }
+}
+
+/// Epoch seconds: an integer for whole seconds, else a fraction.
+fn write_timestamp(t: Timestamp, out: &mut Vec<u8>) {
+    if t.millis() % 1000 == 0 {
+        out.extend_from_slice(itoa::Buffer::new().format(t.secs()).as_bytes())
+    } else {
+        write_float(t.secs_f64(), out)
     }
 }
 

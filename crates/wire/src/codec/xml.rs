@@ -69,8 +69,8 @@ fn write_value(v: &Value, out: &mut String) {
             out.push_str(&base64::engine::general_purpose::STANDARD.encode(b))
         }
         Value::Timestamp(t) => out.push_str(&t.to_iso8601()),
-        Value::List(items) => {
-            for item in items {
+        Value::List(_) | Value::Floats(_) | Value::Timestamps(_) => {
+            for item in v.list_items().unwrap_or_default().iter() {
                 out.push_str("<member>");
                 write_members(item, out);
                 out.push_str("</member>");

@@ -88,7 +88,7 @@ impl<'a, 'p> ValueDe<'a, 'p> {
             Value::Timestamp(t) => t.to_iso8601(),
             Value::Null => "null".into(),
             Value::Blob(_) => "a blob".into(),
-            Value::List(_) => "a list".into(),
+            Value::List(_) | Value::Floats(_) | Value::Timestamps(_) => "a list".into(),
             Value::Struct(_) | Value::Map(_) => "a structure".into(),
         };
         let p = self.path.render();
@@ -167,7 +167,7 @@ impl<'de, 'a, 'p> de::Deserializer<'de> for ValueDe<'a, 'p> {
             Value::String(s) => visitor.visit_str(s),
             Value::Blob(b) => visitor.visit_bytes(b),
             Value::Timestamp(t) => visitor.visit_i64(t.millis()),
-            Value::List(_) => return self.deserialize_seq(visitor),
+            Value::List(_) | Value::Floats(_) | Value::Timestamps(_) => return self.deserialize_seq(visitor),
             Value::Struct(_) | Value::Map(_) => return self.deserialize_map(visitor),
         };
         r.map_err(|e: DecodeError| e.anchor(&path))
@@ -268,8 +268,13 @@ impl<'de, 'a, 'p> de::Deserializer<'de> for ValueDe<'a, 'p> {
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
         static EMPTY: [Value; 0] = [];
+        let boxed;
         let items: &[Value] = match self.value {
             Value::List(l) => l,
+            Value::Floats(_) | Value::Timestamps(_) => {
+                boxed = self.value.list_items().unwrap_or_default().into_owned();
+                &boxed
+            }
             // Query: `Dimensions=` (an empty value) is an empty list.
             Value::String(s) if s.is_empty() => &EMPTY,
             _ => return Err(self.invalid()),

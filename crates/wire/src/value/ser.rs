@@ -114,7 +114,7 @@ impl ser::Serializer for ValueSerializer {
         Ok(Value::Struct(vec![(variant.to_string(), v.serialize(ValueSerializer)?)]))
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<SeqSer, EncodeError> {
-        Ok(SeqSer(Vec::with_capacity(len.unwrap_or(0))))
+        Ok(SeqSer::with_capacity(len.unwrap_or(0)))
     }
     fn serialize_tuple(self, len: usize) -> Result<SeqSer, EncodeError> {
         self.serialize_seq(Some(len))
@@ -149,17 +149,88 @@ impl ser::Serializer for ValueSerializer {
 }
 
 /// Collects list items.
-pub(crate) struct SeqSer(Vec<Value>);
+/// A list being written: a list whose items are all floats (or all timestamps) is kept
+/// unboxed ([`Value::Floats`], [`Value::Timestamps`]) until an item of another kind comes.
+/// Nothing is allocated before the first item shows which kind of vector to size.
+pub(crate) enum SeqSer {
+    Empty(usize),
+    Values(Vec<Value>),
+    Floats(Vec<f64>),
+    Timestamps(Vec<Timestamp>),
+}
+
+impl SeqSer {
+    fn with_capacity(n: usize) -> Self {
+        SeqSer::Empty(n)
+    }
+
+    #[inline]
+    fn push(&mut self, v: Value) {
+        match self {
+            SeqSer::Floats(items) => {
+                if let Value::Float(f) = v {
+                    return items.push(f);
+                }
+            }
+            SeqSer::Timestamps(items) => {
+                if let Value::Timestamp(t) = v {
+                    return items.push(t);
+                }
+            }
+            SeqSer::Values(items) => return items.push(v),
+            SeqSer::Empty(n) => {
+                let n = (*n).max(1);
+                *self = match v {
+                    Value::Float(f) => {
+                        let mut items = Vec::with_capacity(n);
+                        items.push(f);
+                        SeqSer::Floats(items)
+                    }
+                    Value::Timestamp(t) => {
+                        let mut items = Vec::with_capacity(n);
+                        items.push(t);
+                        SeqSer::Timestamps(items)
+                    }
+                    v => {
+                        let mut items = Vec::with_capacity(n);
+                        items.push(v);
+                        SeqSer::Values(items)
+                    }
+                };
+                return;
+            }
+        }
+        // An item of another kind: box what came before.
+        let mut items = std::mem::replace(self, SeqSer::Empty(0)).into_values();
+        items.push(v);
+        *self = SeqSer::Values(items);
+    }
+
+    fn into_values(self) -> Vec<Value> {
+        match self {
+            SeqSer::Empty(_) => Vec::new(),
+            SeqSer::Values(items) => items,
+            SeqSer::Floats(items) => items.into_iter().map(Value::Float).collect(),
+            SeqSer::Timestamps(items) => items.into_iter().map(Value::Timestamp).collect(),
+        }
+    }
+}
 
 impl ser::SerializeSeq for SeqSer {
     type Ok = Value;
     type Error = EncodeError;
     fn serialize_element<T: Serialize + ?Sized>(&mut self, v: &T) -> Result<(), EncodeError> {
-        self.0.push(v.serialize(ValueSerializer)?);
+        let v = v.serialize(ValueSerializer)?;
+        self.push(v);
         Ok(())
     }
     fn end(self) -> R {
-        Ok(Value::List(self.0))
+        Ok(match self {
+            SeqSer::Empty(_) => Value::List(Vec::new()),
+            SeqSer::Values(items) => Value::List(items),
+            SeqSer::Floats(items) => Value::Floats(items),
+            SeqSer::Timestamps(items) => Value::Timestamps(items),
+        })
     }
 }
 

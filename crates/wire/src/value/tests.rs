@@ -141,3 +141,58 @@ fn enums_reject_unknown_values() {
     assert_eq!(e.path, "Unit");
     assert_eq!(e.kind, DecodeErrorKind::Invalid);
 }
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Points {
+    timestamps: Vec<Timestamp>,
+    values: Vec<f64>,
+    mixed: Vec<serde_json::Value>,
+    nested: Vec<Vec<f64>>,
+}
+
+/// The same value with every unboxed list written out as a list of scalars.
+fn boxed(v: &Value) -> Value {
+    match v {
+        Value::Floats(_) | Value::Timestamps(_) | Value::List(_) => Value::List(v.list_items().unwrap().iter().map(boxed).collect()),
+        Value::Struct(m) => Value::Struct(m.iter().map(|(k, v)| (k.clone(), boxed(v))).collect()),
+        Value::Map(m) => Value::Map(m.iter().map(|(k, v)| (k.clone(), boxed(v))).collect()),
+        other => other.clone(),
+    }
+}
+
+proptest::proptest! {
+    /// Unboxed lists of floats and timestamps are written byte for byte as the lists of
+    /// scalars they stand for, in every protocol, and read back the same.
+    #[test]
+    fn unboxed_lists_encode_as_lists_of_scalars(
+        ts in proptest::collection::vec(-4_000_000_000_000i64..4_000_000_000_000, 0..20),
+        values in proptest::collection::vec(proptest::num::f64::ANY, 0..20),
+        mixed_float in proptest::num::f64::NORMAL,
+    ) {
+        let p = Points {
+            timestamps: ts.iter().map(|&t| Timestamp(t)).collect(),
+            values: values.clone(),
+            mixed: vec![serde_json::json!(mixed_float), serde_json::json!("x")],
+            nested: vec![values.clone(), vec![]],
+        };
+        let v = to_value(&p).unwrap();
+        if !ts.is_empty() {
+            proptest::prop_assert!(matches!(v.get("Timestamps"), Some(Value::Timestamps(_))));
+        }
+        if !values.is_empty() {
+            proptest::prop_assert!(matches!(v.get("Values"), Some(Value::Floats(_))));
+        }
+        proptest::prop_assert!(matches!(v.get("Mixed"), Some(Value::List(_))));
+        let b = boxed(&v);
+        proptest::prop_assert_eq!(crate::codec::json::encode(&v), crate::codec::json::encode(&b));
+        proptest::prop_assert_eq!(crate::codec::cbor::encode(&v), crate::codec::cbor::encode(&b));
+        proptest::prop_assert_eq!(crate::codec::xml::success("Op", "ns", Some(&v), "r"), crate::codec::xml::success("Op", "ns", Some(&b), "r"));
+        proptest::prop_assert_eq!(v.to_json(), b.to_json());
+        proptest::prop_assert_eq!(v.list_len(), None);
+        proptest::prop_assert_eq!(v.get("Values").and_then(Value::list_len), Some(values.len()));
+        // Read back as a typed list (inputs never carry unboxed lists, but nothing breaks).
+        let back: Vec<f64> = from_value(v.get("Values").unwrap()).unwrap();
+        proptest::prop_assert_eq!(back.iter().map(|f| f.to_bits()).collect::<Vec<_>>(), values.iter().map(|f| f.to_bits()).collect::<Vec<_>>());
+    }
+}
