@@ -8,7 +8,8 @@
 # 2. For each system (Watchtrail, VictoriaMetrics, Prometheus from Debian's packages, installed
 #    here if missing): start it on loopback with an empty data directory; replay every body
 #    over CONCURRENCY connections, a series always on the same connection (as Prometheus
-#    shards); read the process's CPU time and peak RSS; time a range query RUNS times
+#    shards); read the process's CPU time and peak RSS; wait until the process is idle
+#    (under 5 % of a core for a second: its merges and flushes done); time a range query RUNS times
 #    (100 series x 24 h at 60 s, average: PromQL avg_over_time(node_load1[60s]) step 60, and
 #    GetMetricData SEARCH node_load1 'Average' 60 for Watchtrail); stop it (Watchtrail flushes
 #    its head to segments on the way out) and measure its data directory.
@@ -20,7 +21,7 @@
 # sample incomparable). VictoriaMetrics runs with -search.disableCache so repeated queries are
 # computed each time, as in the others.
 #
-# Usage: bench/metrics/run.sh     Knobs: HOSTS=100 HOURS=24 CONCURRENCY=4 RUNS=5 SKIP_BUILD=0
+# Usage: bench/metrics/run.sh     Knobs: HOSTS=100 HOURS=24 CONCURRENCY=4 RUNS=11 SKIP_BUILD=0
 # Every process started here listens on 127.0.0.1 only and is stopped on exit.
 set -euo pipefail
 
@@ -28,7 +29,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 HOSTS="${HOSTS:-100}"
 HOURS="${HOURS:-24}"
 CONCURRENCY="${CONCURRENCY:-4}"
-RUNS="${RUNS:-5}"
+RUNS="${RUNS:-11}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 TSDB="$ROOT/target/release/tsdb-bench"
 SERVER="$ROOT/target/release/watchtrail"
@@ -79,6 +80,18 @@ wait_ready() {
   echo "bench/metrics: $url never became ready" >&2
   return 1
 }
+# Waits until process $1 uses under 5 % of a core over a second (at most 2 minutes).
+wait_idle() {
+  local pid="$1" i c0 c1
+  for i in $(seq 1 120); do
+    c0=$(cpu_secs "$pid"); sleep 1; c1=$(cpu_secs "$pid")
+    if python3 -c 'import sys; sys.exit(0 if float(sys.argv[2]) - float(sys.argv[1]) < 0.05 else 1)' "$c0" "$c1"; then
+      log "idle after $i s"
+      return 0
+    fi
+  done
+  log "still busy after 120 s; querying anyway"
+}
 stop() {
   local pid="$1" i
   kill -TERM "$pid"
@@ -126,8 +139,11 @@ run_system() {
   cpu1=$(cpu_secs "$pid")
   rss=$(peak_rss_mb "$pid")
   log "$name: $load"
-  # VictoriaMetrics makes fresh data searchable within about a second.
+  # Each server finishes what the load left it (flushes, merges, compactions) before it is
+  # queried: otherwise the first queries share the two cores with that work. VictoriaMetrics
+  # also makes fresh data searchable within about a second.
   sleep 2
+  wait_idle "$pid"
   log "$name: querying"
   case "$name" in
     watchtrail) query="$("$TSDB" query-watchtrail --url http://127.0.0.1:14590 --search '{Node,instance,job} MetricName="node_load1"' \
