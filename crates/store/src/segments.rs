@@ -335,27 +335,28 @@ impl SegmentStore {
         Ok(reader)
     }
 
-    /// Reads the segments' records: those matching `query` (filter, from, to), or all of them.
-    async fn read_segments(
-        &self,
-        metas: &[SegmentMeta],
-        query: Option<(&KeyFilter, i64, i64)>,
-    ) -> Result<Vec<Vec<Record>>> {
-        let mut readers = Vec::with_capacity(metas.len());
-        for m in metas {
-            readers.push(self.reader(m).await?);
+    /// The segments of `stream` overlapping `[from_ts, to_ts)` with their readers. A
+    /// compaction or retention may delete a blob between the listing and its read; the
+    /// catalog already reflects that, so the listing is taken again.
+    async fn overlapping_readers(&self, stream: &str, from_ts: i64, to_ts: i64) -> Result<Vec<(SegmentMeta, Arc<SegmentReader>)>> {
+        let mut attempt = 0;
+        'list: loop {
+            let s = stream.to_string();
+            let metas = self.cat(move |c| c.segments_overlapping(&s, from_ts, to_ts)).await?;
+            let mut out = Vec::with_capacity(metas.len());
+            for m in metas {
+                match self.reader(&m).await {
+                    Ok(r) => out.push((m, r)),
+                    Err(StoreError::ObjectStore(object_store::Error::NotFound { .. })) if attempt < SCAN_RETRIES => {
+                        attempt += 1;
+                        tracing::debug!(stream, attempt, "segment vanished during scan, retrying");
+                        continue 'list;
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(out);
         }
-        let query = query.map(|(f, from, to)| (f.clone(), from, to));
-        tokio::task::spawn_blocking(move || {
-            readers
-                .iter()
-                .map(|r| match &query {
-                    Some((filter, from, to)) => r.scan(filter, *from, *to),
-                    None => r.read_all(),
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .await?
     }
 
     /// Records of `stream` matching `filter` with `from_ts <= ts < to_ts`, sorted by
@@ -367,28 +368,17 @@ impl SegmentStore {
         from_ts: i64,
         to_ts: i64,
     ) -> Result<Vec<Record>> {
-        let mut attempt = 0;
-        loop {
-            let s = stream.to_string();
-            let metas = self
-                .cat(move |c| c.segments_overlapping(&s, from_ts, to_ts))
-                .await?;
-            match self
-                .read_segments(&metas, Some((filter, from_ts, to_ts)))
-                .await
-            {
-                Ok(per_segment) => return Ok(sort_records(&metas, per_segment)),
-                // A concurrent compaction or retention may have deleted a blob after we
-                // listed it; the catalog already reflects that, so list again.
-                Err(StoreError::ObjectStore(object_store::Error::NotFound { .. }))
-                    if attempt < SCAN_RETRIES =>
-                {
-                    attempt += 1;
-                    tracing::debug!(stream, attempt, "segment vanished during scan, retrying");
-                }
-                Err(e) => return Err(e),
-            }
-        }
+        let (metas, readers): (Vec<SegmentMeta>, Vec<Arc<SegmentReader>>) =
+            self.overlapping_readers(stream, from_ts, to_ts).await?.into_iter().unzip();
+        let filter = filter.clone();
+        let per_segment = tokio::task::spawn_blocking(move || {
+            readers
+                .iter()
+                .map(|r| r.scan(&filter, from_ts, to_ts))
+                .collect::<Result<Vec<_>>>()
+        })
+        .await??;
+        Ok(sort_records(&metas, per_segment))
     }
 
     /// Visits the records of `stream` whose key is one of `keys` (sorted ascending, distinct)
@@ -401,30 +391,9 @@ impl SegmentStore {
         T: Send + 'static,
         F: FnMut(&mut T, usize, RecordRef<'_>) -> Result<()> + Send + 'static,
     {
-        let mut attempt = 0;
-        let readers = loop {
-            let s = stream.to_string();
-            let mut metas = self.cat(move |c| c.segments_overlapping(&s, from_ts, to_ts)).await?;
-            metas.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
-            let mut readers = Vec::with_capacity(metas.len());
-            let mut vanished = false;
-            for m in &metas {
-                match self.reader(m).await {
-                    Ok(r) => readers.push(r),
-                    // Deleted by a compaction after we listed it: list again.
-                    Err(StoreError::ObjectStore(object_store::Error::NotFound { .. })) if attempt < SCAN_RETRIES => {
-                        vanished = true;
-                        break;
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-            if !vanished {
-                break readers;
-            }
-            attempt += 1;
-            tracing::debug!(stream, attempt, "segment vanished during scan, retrying");
-        };
+        let mut segments = self.overlapping_readers(stream, from_ts, to_ts).await?;
+        segments.sort_by(|(a, _), (b, _)| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+        let readers: Vec<Arc<SegmentReader>> = segments.into_iter().map(|(_, r)| r).collect();
         tokio::task::spawn_blocking(move || {
             let mut acc = acc;
             for r in &readers {

@@ -226,17 +226,10 @@ impl SegmentReader {
                 return Ok(out);
             }
         }
-        // The thread's decoder (a zstd context and buffers kept warm between scans), taken on
-        // the first block that needs decoding: many scans skip every block.
-        let mut decoder: Option<BlockDecoder> = None;
-        let result = self.scan_blocks(filter, lo, hi, &mut decoder, &mut out);
-        if let Some(d) = decoder {
-            SCAN_DECODER.with(|slot| *slot.borrow_mut() = Some(d));
-        }
-        result.map(|_| out)
+        self.scan_blocks(filter, lo, hi, &mut ThreadDecoder::default(), &mut out).map(|_| out)
     }
 
-    fn scan_blocks(&self, filter: &KeyFilter, lo: i64, hi: i64, decoder: &mut Option<BlockDecoder>, out: &mut Vec<Record>) -> Result<()> {
+    fn scan_blocks(&self, filter: &KeyFilter, lo: i64, hi: i64, decoder: &mut ThreadDecoder, out: &mut Vec<Record>) -> Result<()> {
         for (i, b) in self.blocks.iter().enumerate() {
             if filter.is_past(&b.first_key) {
                 break;
@@ -244,13 +237,7 @@ impl SegmentReader {
             if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
                 continue;
             }
-            let decoder = match decoder {
-                Some(d) => d,
-                None => match SCAN_DECODER.with(|slot| slot.borrow_mut().take()) {
-                    Some(d) => decoder.insert(d),
-                    None => decoder.insert(BlockDecoder::new()?),
-                },
-            };
+            let decoder = decoder.get()?;
             decoder.decode(self, i)?;
             out.extend(
                 decoder
@@ -287,12 +274,7 @@ impl SegmentReader {
         if wanted.is_empty() {
             return Ok(());
         }
-        let mut decoder: Option<BlockDecoder> = None;
-        let result = self.scan_key_blocks(keys, &wanted, lo, hi, &mut decoder, visit);
-        if let Some(d) = decoder {
-            SCAN_DECODER.with(|slot| *slot.borrow_mut() = Some(d));
-        }
-        result
+        self.scan_key_blocks(keys, &wanted, lo, hi, &mut ThreadDecoder::default(), visit)
     }
 
     fn scan_key_blocks<K: AsRef<[u8]>>(
@@ -301,7 +283,7 @@ impl SegmentReader {
         wanted: &[usize],
         lo: i64,
         hi: i64,
-        decoder: &mut Option<BlockDecoder>,
+        decoder: &mut ThreadDecoder,
         visit: &mut dyn FnMut(usize, RecordRef<'_>) -> Result<()>,
     ) -> Result<()> {
         let key = |w: usize| keys[wanted[w]].as_ref();
@@ -323,13 +305,7 @@ impl SegmentReader {
                 block += 1;
                 continue;
             }
-            let decoder = match decoder {
-                Some(d) => d,
-                None => match SCAN_DECODER.with(|slot| slot.borrow_mut().take()) {
-                    Some(d) => decoder.insert(d),
-                    None => decoder.insert(BlockDecoder::new()?),
-                },
-            };
+            let decoder = decoder.get()?;
             decoder.decode(self, block)?;
             for r in decoder.records() {
                 while w < wanted.len() && key(w) < r.key {
@@ -370,6 +346,31 @@ thread_local! {
     /// One block decoder per thread for scans: creating a zstd context per scan showed up in
     /// read profiles.
     static SCAN_DECODER: std::cell::RefCell<Option<BlockDecoder>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The thread's [`BlockDecoder`] (a zstd context and buffers kept warm between scans), taken
+/// on the first block a scan decodes (many scans skip every block) and given back when the
+/// scan ends.
+#[derive(Default)]
+struct ThreadDecoder(Option<BlockDecoder>);
+
+impl ThreadDecoder {
+    fn get(&mut self) -> Result<&mut BlockDecoder> {
+        let d = match self.0.take().or_else(|| SCAN_DECODER.with(|slot| slot.borrow_mut().take())) {
+            Some(d) => d,
+            None => BlockDecoder::new()?,
+        };
+        Ok(self.0.insert(d))
+    }
+}
+
+impl Drop for ThreadDecoder {
+    fn drop(&mut self) {
+        if let Some(d) = self.0.take() {
+            // Not during the thread's own teardown: then the decoder is simply dropped.
+            let _ = SCAN_DECODER.try_with(|slot| *slot.borrow_mut() = Some(d));
+        }
+    }
 }
 
 /// Decompresses and parses blocks into buffers reused from block to block: the raw block

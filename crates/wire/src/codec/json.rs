@@ -112,36 +112,9 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             write_str(&base64::engine::general_purpose::STANDARD.encode(b), out)
         }
         Value::Timestamp(t) => write_timestamp(*t, out),
-        Value::Floats(items) => {
-            out.push(b'[');
-            for (i, f) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_float(*f, out);
-            }
-            out.push(b']');
-        }
-        Value::Timestamps(items) => {
-            out.push(b'[');
-            for (i, t) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_timestamp(*t, out);
-            }
-            out.push(b']');
-        }
-        Value::List(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write(item, out);
-            }
-            out.push(b']');
-        }
+        Value::Floats(items) => write_list(items, out, |f, out| write_float(*f, out)),
+        Value::Timestamps(items) => write_list(items, out, |t, out| write_timestamp(*t, out)),
+        Value::List(items) => write_list(items, out, write),
         Value::Struct(members) | Value::Map(members) => {
             out.push(b'{');
             let mut first = true;
@@ -160,6 +133,19 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             out.push(b'}');
         }
     }
+}
+
+/// `[a,b,...]`, each item written by `each`.
+#[inline]
+fn write_list<T>(items: &[T], out: &mut Vec<u8>, each: impl Fn(&T, &mut Vec<u8>)) {
+    out.push(b'[');
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        each(item, out);
+    }
+    out.push(b']');
 }
 
 /// Epoch seconds: an integer for whole seconds, else a fraction.
