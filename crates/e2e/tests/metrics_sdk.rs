@@ -462,6 +462,13 @@ async fn modeled_errors_reach_the_sdk() {
     assert!(se.meta().message().unwrap_or("").contains("2,880"), "{:?}", se.meta().message());
 }
 
+/// The minute from `t0` of `namespace`/`name` holds one datapoint whose Sum is `sum`.
+async fn assert_one_minute_sum(cw: &aws_sdk_cloudwatch::Client, namespace: &str, name: &str, t0: i64, sum: f64) {
+    let out = cw.get_metric_statistics().namespace(namespace).metric_name(name).start_time(at(t0)).end_time(at(t0 + 60)).period(60).statistics(Statistic::Sum).send().await.unwrap();
+    assert_eq!(out.datapoints().len(), 1, "{name}");
+    assert_eq!(out.datapoints()[0].sum(), Some(sum));
+}
+
 #[tokio::test]
 async fn data_survives_restart_from_wal_and_from_segments() {
     let dir = tempfile::tempdir().unwrap();
@@ -479,9 +486,7 @@ async fn data_survives_restart_from_wal_and_from_segments() {
     let server = watchtrail::Server::start(config(dir.path())).await.unwrap();
     let cw = cloudwatch_with(&server.endpoint(), AKID, SECRET);
     for (name, v) in [("flushed", 5.0), ("walonly", 7.0)] {
-        let out = cw.get_metric_statistics().namespace("P").metric_name(name).start_time(at(t0)).end_time(at(t0 + 60)).period(60).statistics(Statistic::Sum).send().await.unwrap();
-        assert_eq!(out.datapoints().len(), 1, "{name}");
-        assert_eq!(out.datapoints()[0].sum(), Some(v));
+        assert_one_minute_sum(&cw, "P", name, t0, v).await;
     }
     let listed = cw.list_metrics().namespace("P").send().await.unwrap();
     assert_eq!(listed.metrics().len(), 2);
@@ -516,9 +521,7 @@ async fn a_clean_stop_empties_the_commit_log_and_writes_after_it_survive_a_crash
     let server = watchtrail::Server::start(config(dir.path())).await.unwrap();
     let cw = cloudwatch_with(&server.endpoint(), AKID, SECRET);
     for (name, v) in [("before", 1.0), ("after", 2.0)] {
-        let out = cw.get_metric_statistics().namespace("Stop").metric_name(name).start_time(at(t0)).end_time(at(t0 + 60)).period(60).statistics(Statistic::Sum).send().await.unwrap();
-        assert_eq!(out.datapoints().len(), 1, "{name}");
-        assert_eq!(out.datapoints()[0].sum(), Some(v));
+        assert_one_minute_sum(&cw, "Stop", name, t0, v).await;
     }
     server.shutdown().await.unwrap();
 }

@@ -219,26 +219,26 @@ impl MetricsService {
 
     /// The points of one metric's statistic over the request's range.
     async fn fetch(&self, scope: &Scope, metric: &MetricKey, unit: Option<Unit>, stat: &Stat, period: i64, grid: Grid) -> Result<Vec<(i64, f64)>> {
-        let start = round_start(grid.start, period, grid.now);
-        if !period_serves_age(start, period, grid.now) {
-            return Ok(Vec::new());
-        }
-        let keys = self.series_for(scope, metric, unit);
-        let fold = stat.fold(start, grid.end, period * 1000);
-        let fold = self.store.visit_many(&scope.account, &scope.region, &keys, start, grid.end, fold, |f: &mut StatFold, _, run| f.add_run(run)).await?;
-        Ok(fold.points().into_iter().map(|(t, v)| (t.millis(), v)).collect())
+        let mut points = self.metric_points(scope, std::slice::from_ref(metric), unit, stat, period, grid).await?;
+        Ok(points.pop().unwrap_or_default())
     }
 
-    /// `stat` per period over each metric's series (every unit), in the order of `metrics`:
-    /// the metrics split into one read per core, each read taking its metrics' series
-    /// together (see `MetricStore::visit_many`).
-    async fn fold_metrics(&self, scope: &Scope, metrics: &[MetricKey], stat: &Stat, start: Timestamp, end: Timestamp, period_ms: i64) -> Result<Vec<StatFold>> {
+    /// The points of `stat` per period over each metric's series (of `unit`, or of every
+    /// unit), in the order of `metrics`; none when the data's age does not allow the period.
+    /// The metrics are split into one read per core, each read taking its metrics' series
+    /// together and folding them as they decode (see `MetricStore::visit_many`).
+    async fn metric_points(&self, scope: &Scope, metrics: &[MetricKey], unit: Option<Unit>, stat: &Stat, period: i64, grid: Grid) -> Result<Vec<Vec<(i64, f64)>>> {
+        let start = round_start(grid.start, period, grid.now);
+        if !period_serves_age(start, period, grid.now) {
+            return Ok(vec![Vec::new(); metrics.len()]);
+        }
+        let (end, period_ms) = (grid.end, period * 1000);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let parts = cores.min(metrics.len().div_ceil(MIN_METRICS_PER_READ)).max(1);
         let reads = metrics.chunks(metrics.len().div_ceil(parts).max(1)).map(|chunk| async move {
             let (mut keys, mut owner) = (Vec::new(), Vec::new());
             for (m, metric) in chunk.iter().enumerate() {
-                for key in self.series_for(scope, metric, None) {
+                for key in self.series_for(scope, metric, unit) {
                     keys.push(key);
                     owner.push(m);
                 }
@@ -248,7 +248,8 @@ impl MetricsService {
                 .visit_many(&scope.account, &scope.region, &keys, start, end, folds, move |folds: &mut Vec<StatFold>, k, run| folds[owner[k]].add_run(run))
                 .await
         });
-        Ok(futures::future::try_join_all(reads).await?.into_iter().flatten().collect())
+        let folds = futures::future::try_join_all(reads).await?.into_iter().flatten();
+        Ok(folds.map(|f| f.points().into_iter().map(|(t, v)| (t.millis(), v)).collect()).collect())
     }
 
     /// One SEARCH: the metrics it finds (with data in the last two weeks) and their series.
@@ -292,15 +293,9 @@ impl MetricsService {
             let cut = matched.len() > MAX_SEARCH_RESULTS;
             (matched.into_iter().take(MAX_SEARCH_RESULTS).cloned().collect::<Vec<MetricKey>>(), cut)
         });
-        let start = round_start(grid.start, period, grid.now);
-        let folds = if period_serves_age(start, period, grid.now) {
-            self.fold_metrics(scope, &found, &stat, start, grid.end, period * 1000).await?
-        } else {
-            found.iter().map(|_| stat.fold(start, grid.end, period * 1000)).collect()
-        };
+        let all_points = self.metric_points(scope, &found, None, &stat, period, grid).await?;
         let mut series = Vec::with_capacity(found.len());
-        for (metric, fold) in found.into_iter().zip(folds) {
-            let points: Vec<(i64, f64)> = fold.points().into_iter().map(|(t, v)| (t.millis(), v)).collect();
+        for (metric, points) in found.into_iter().zip(all_points) {
             let mut label_parts: Vec<String> = Vec::new();
             let schema = search.schema_dimensions();
             for name in schema {

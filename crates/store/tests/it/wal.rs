@@ -20,14 +20,19 @@ fn lsns(entries: &[WalEntry]) -> Vec<u64> {
     entries.iter().map(|e| e.lsn).collect()
 }
 
-fn wal_files(dir: &Path) -> Vec<String> {
+/// The names in `dir` that `keep` accepts, sorted.
+fn files_where(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".wal"))
+        .filter(|n| keep(n))
         .collect();
     names.sort();
     names
+}
+
+fn wal_files(dir: &Path) -> Vec<String> {
+    files_where(dir, |n| n.ends_with(".wal"))
 }
 
 #[tokio::test]
@@ -468,11 +473,7 @@ fn checkpointed_files_are_recycled_and_their_old_records_never_replay() {
     assert!(before.len() >= 4, "small files rotate: {before:?}");
     let removed = wal.checkpoint(*before.last().unwrap() - 1).unwrap();
     assert_eq!(removed, before.len() - 1);
-    let spares: Vec<String> = std::fs::read_dir(dir.path())
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n.ends_with(".spare"))
-        .collect();
+    let spares = files_where(dir.path(), |n| n.ends_with(".spare"));
     assert_eq!(spares.len(), 2, "two kept as spares, the rest deleted: {spares:?}");
 
     // The next two rotations reuse the spares; their old records stay behind the new ones.
@@ -623,13 +624,7 @@ fn a_torn_record_in_zero_filled_space_is_cut_off() {
 }
 
 fn all_files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .filter(|n| n != "LOCK")
-        .collect();
-    names.sort();
-    names
+    files_where(dir, |n| n != "LOCK")
 }
 
 #[test]
