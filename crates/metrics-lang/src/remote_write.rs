@@ -14,6 +14,9 @@
 //! Checking names, values and timestamps against CloudWatch's rules is the receiver's job
 //! (`watchtrail_metrics::ops`), with the same rules as PutMetricData.
 
+use std::borrow::Cow;
+use std::ops::Range;
+
 /// Largest decompressed body accepted (a 1,048,576-sample request is about 20 MB).
 pub const MAX_DECODED_BYTES: usize = 64 << 20;
 
@@ -68,22 +71,274 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-/// Reads a body sent with `content_encoding` (`snappy`, as Prometheus sends, or none).
-pub fn decode(body: &[u8], content_encoding: Option<&str>) -> Result<WriteRequest, DecodeError> {
-    let owned;
-    let bytes: &[u8] = match content_encoding.map(str::trim) {
-        None | Some("") | Some("identity") => body,
+/// The protobuf bytes of a body sent with `content_encoding` (`snappy`, as Prometheus sends,
+/// or none): borrowed when the body was not compressed.
+pub fn decompress<'a>(body: &'a [u8], content_encoding: Option<&str>) -> Result<Cow<'a, [u8]>, DecodeError> {
+    match content_encoding.map(str::trim) {
+        None | Some("") | Some("identity") => Ok(Cow::Borrowed(body)),
         Some("snappy") => {
             let len = snap::raw::decompress_len(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
             if len > MAX_DECODED_BYTES {
                 return Err(DecodeError(format!("the body decompresses to {len} bytes, over the limit of {MAX_DECODED_BYTES}")));
             }
-            owned = snap::raw::Decoder::new().decompress_vec(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
-            &owned
+            let owned = snap::raw::Decoder::new().decompress_vec(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
+            Ok(Cow::Owned(owned))
         }
-        Some(other) => return Err(DecodeError(format!("Content-Encoding {other} is not supported; remote write uses snappy"))),
-    };
-    <WriteRequest as prost::Message>::decode(bytes).map_err(|e| DecodeError(format!("the body is not a remote-write WriteRequest: {e}")))
+        Some(other) => Err(DecodeError(format!("Content-Encoding {other} is not supported; remote write uses snappy"))),
+    }
+}
+
+/// Reads a body sent with `content_encoding` (`snappy`, as Prometheus sends, or none) into
+/// owned messages. [`RawWrite`] reads the same bodies in place, as the receiver does.
+pub fn decode(body: &[u8], content_encoding: Option<&str>) -> Result<WriteRequest, DecodeError> {
+    let bytes = decompress(body, content_encoding)?;
+    <WriteRequest as prost::Message>::decode(&bytes[..]).map_err(|e| DecodeError(format!("the body is not a remote-write WriteRequest: {e}")))
+}
+
+fn malformed(why: &str) -> DecodeError {
+    DecodeError(format!("the body is not a remote-write WriteRequest: {why}"))
+}
+
+/// Protobuf wire types.
+const VARINT: u8 = 0;
+const FIXED64: u8 = 1;
+const LEN: u8 = 2;
+const START_GROUP: u8 = 3;
+const END_GROUP: u8 = 4;
+const FIXED32: u8 = 5;
+/// prost's recursion limit: the nesting of messages and groups a body may have.
+const RECURSION_LIMIT: u32 = 100;
+/// What is left of it inside a `TimeSeries`, and inside a `Label` or `Sample`.
+const IN_SERIES: u32 = RECURSION_LIMIT - 1;
+const IN_LABEL: u32 = RECURSION_LIMIT - 2;
+
+/// A protobuf reader over borrowed bytes, with prost's rules for what is malformed.
+struct Cursor<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn new(buf: &'a [u8]) -> Self {
+        Cursor { buf, pos: 0 }
+    }
+
+    fn at_end(&self) -> bool {
+        self.pos >= self.buf.len()
+    }
+
+    fn varint(&mut self) -> Result<u64, DecodeError> {
+        let mut value = 0u64;
+        for i in 0..10 {
+            let Some(&b) = self.buf.get(self.pos) else { return Err(malformed("a varint runs past the end")) };
+            self.pos += 1;
+            if i == 9 && b > 1 {
+                return Err(malformed("invalid varint"));
+            }
+            value |= u64::from(b & 0x7f) << (7 * i);
+            if b < 0x80 {
+                return Ok(value);
+            }
+        }
+        Err(malformed("invalid varint"))
+    }
+
+    /// A field's number and wire type.
+    fn key(&mut self) -> Result<(u32, u8), DecodeError> {
+        let key = self.varint()?;
+        if key > u64::from(u32::MAX) {
+            return Err(malformed("invalid key value"));
+        }
+        let wire = (key & 7) as u8;
+        if wire > FIXED32 {
+            return Err(malformed("invalid wire type value"));
+        }
+        let field = (key >> 3) as u32;
+        if field == 0 {
+            return Err(malformed("invalid tag value: 0"));
+        }
+        Ok((field, wire))
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| malformed("buffer underflow"))?;
+        let out = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn len_delimited(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.varint()?;
+        self.take(usize::try_from(n).map_err(|_| malformed("buffer underflow"))?)
+    }
+
+    /// Skips an unknown field (groups included, as prost does). `budget` is prost's
+    /// recursion allowance at this depth: 100 in a `WriteRequest`, one less per message or
+    /// group inside it.
+    fn skip(&mut self, field: u32, wire: u8, budget: u32) -> Result<(), DecodeError> {
+        if budget == 0 {
+            return Err(malformed("recursion limit reached"));
+        }
+        match wire {
+            VARINT => self.varint().map(drop),
+            FIXED64 => self.take(8).map(drop),
+            LEN => self.len_delimited().map(drop),
+            FIXED32 => self.take(4).map(drop),
+            START_GROUP => loop {
+                let (inner, inner_wire) = self.key()?;
+                if inner_wire == END_GROUP {
+                    return if inner == field { Ok(()) } else { Err(malformed("unexpected end group tag")) };
+                }
+                self.skip(inner, inner_wire, budget - 1)?;
+            },
+            _ => Err(malformed("unexpected end group tag")),
+        }
+    }
+}
+
+fn expect_wire(wire: u8, expected: u8) -> Result<(), DecodeError> {
+    if wire == expected {
+        Ok(())
+    } else {
+        Err(malformed(&format!("invalid wire type: {wire} (expected {expected})")))
+    }
+}
+
+/// One series of a [`RawWrite`]: where its labels and samples are.
+#[derive(Clone, Debug)]
+pub struct RawSeries {
+    identity: Range<usize>,
+    samples: Range<usize>,
+}
+
+/// A remote-write body read in place: no label is copied into a string until
+/// [`RawWrite::labels`] is asked for it, so a receiver that has seen a series before (its
+/// label bytes are its [`RawWrite::identity`]) maps it without decoding its labels again.
+///
+/// Malformed bodies are refused by the same rules prost applies to [`WriteRequest`], except
+/// that a label's UTF-8 is checked by [`RawWrite::labels`], not here; a property test and the
+/// `remote_write` fuzz target hold the two readers to the same series.
+#[derive(Debug, Default)]
+pub struct RawWrite {
+    series: Vec<RawSeries>,
+    /// Every series' label fields as sent (each field's key, length and bytes), one after another.
+    identities: Vec<u8>,
+    samples: Vec<Sample>,
+}
+
+impl RawWrite {
+    /// Reads the protobuf bytes of a `WriteRequest` (see [`decompress`]).
+    pub fn parse(bytes: &[u8]) -> Result<RawWrite, DecodeError> {
+        let mut out = RawWrite::default();
+        let mut c = Cursor::new(bytes);
+        while !c.at_end() {
+            let (field, wire) = c.key()?;
+            if field == 1 {
+                expect_wire(wire, LEN)?;
+                let ts = c.len_delimited()?;
+                out.parse_series(ts)?;
+            } else {
+                c.skip(field, wire, RECURSION_LIMIT)?;
+            }
+        }
+        Ok(out)
+    }
+
+    fn parse_series(&mut self, bytes: &[u8]) -> Result<(), DecodeError> {
+        let (id_start, samples_start) = (self.identities.len(), self.samples.len());
+        let mut c = Cursor::new(bytes);
+        while !c.at_end() {
+            let start = c.pos;
+            let (field, wire) = c.key()?;
+            match field {
+                1 => {
+                    expect_wire(wire, LEN)?;
+                    let label = c.len_delimited()?;
+                    // The label's fields are checked now, its UTF-8 when it is mapped.
+                    let mut lc = Cursor::new(label);
+                    while !lc.at_end() {
+                        let (f, w) = lc.key()?;
+                        if f == 1 || f == 2 {
+                            expect_wire(w, LEN)?;
+                            lc.len_delimited()?;
+                        } else {
+                            lc.skip(f, w, IN_LABEL)?;
+                        }
+                    }
+                    self.identities.extend_from_slice(&bytes[start..c.pos]);
+                }
+                2 => {
+                    expect_wire(wire, LEN)?;
+                    let sample = c.len_delimited()?;
+                    self.samples.push(parse_sample(sample)?);
+                }
+                _ => c.skip(field, wire, IN_SERIES)?,
+            }
+        }
+        self.series.push(RawSeries { identity: id_start..self.identities.len(), samples: samples_start..self.samples.len() });
+        Ok(())
+    }
+
+    /// The series, in the order sent.
+    pub fn series(&self) -> &[RawSeries] {
+        &self.series
+    }
+
+    /// The series' label fields exactly as sent: equal bytes are the same labels.
+    pub fn identity(&self, s: &RawSeries) -> &[u8] {
+        &self.identities[s.identity.clone()]
+    }
+
+    /// The series' samples, as sent (NaN and infinities included).
+    pub fn samples(&self, s: &RawSeries) -> &[Sample] {
+        &self.samples[s.samples.clone()]
+    }
+
+    /// The series' labels, decoded (a label that is not UTF-8 makes the body malformed, as
+    /// it does for prost).
+    pub fn labels(&self, s: &RawSeries) -> Result<Vec<Label>, DecodeError> {
+        let mut labels = Vec::new();
+        let mut c = Cursor::new(self.identity(s));
+        while !c.at_end() {
+            c.key()?;
+            let mut lc = Cursor::new(c.len_delimited()?);
+            let mut label = Label::default();
+            while !lc.at_end() {
+                let (f, w) = lc.key()?;
+                match f {
+                    1 => label.name = utf8(lc.len_delimited()?)?,
+                    2 => label.value = utf8(lc.len_delimited()?)?,
+                    _ => lc.skip(f, w, IN_LABEL)?,
+                }
+            }
+            labels.push(label);
+        }
+        Ok(labels)
+    }
+}
+
+fn utf8(b: &[u8]) -> Result<String, DecodeError> {
+    std::str::from_utf8(b).map(str::to_owned).map_err(|_| malformed("invalid string value: data is not UTF-8 encoded"))
+}
+
+fn parse_sample(bytes: &[u8]) -> Result<Sample, DecodeError> {
+    let mut s = Sample::default();
+    let mut c = Cursor::new(bytes);
+    while !c.at_end() {
+        let (field, wire) = c.key()?;
+        match field {
+            1 => {
+                expect_wire(wire, FIXED64)?;
+                s.value = f64::from_le_bytes(c.take(8)?.try_into().expect("eight bytes"));
+            }
+            2 => {
+                expect_wire(wire, VARINT)?;
+                s.timestamp = c.varint()? as i64;
+            }
+            _ => c.skip(field, wire, IN_LABEL)?,
+        }
+    }
+    Ok(s)
 }
 
 /// A series as CloudWatch sees it.
@@ -168,7 +423,103 @@ mod tests {
         assert_eq!(decode(b"", Some("snappy")).map(|r| r.timeseries.len()).unwrap_or(0), 0);
     }
 
+    /// What a reader saw: each series' labels and samples (values by their bits).
+    type Seen = Vec<(Vec<(String, String)>, Vec<(u64, i64)>)>;
+
+    fn seen_by_prost(bytes: &[u8]) -> Option<Seen> {
+        let req = WriteRequest::decode(bytes).ok()?;
+        Some(req.timeseries.into_iter().map(|ts| (ts.labels.into_iter().map(|l| (l.name, l.value)).collect(), ts.samples.iter().map(|s| (s.value.to_bits(), s.timestamp)).collect())).collect())
+    }
+
+    fn seen_in_place(bytes: &[u8]) -> Option<Seen> {
+        let raw = RawWrite::parse(bytes).ok()?;
+        raw.series()
+            .iter()
+            .map(|s| {
+                let labels = raw.labels(s).ok()?.into_iter().map(|l| (l.name, l.value)).collect();
+                Some((labels, raw.samples(s).iter().map(|x| (x.value.to_bits(), x.timestamp)).collect()))
+            })
+            .collect()
+    }
+
+    fn arb_request() -> impl proptest::strategy::Strategy<Value = WriteRequest> {
+        use proptest::prelude::*;
+        let label = ("(__name__|job|[a-z_]{1,6})", "\\PC{0,8}").prop_map(|(n, v)| Label { name: n, value: v });
+        let sample = (any::<f64>(), any::<i64>()).prop_map(|(value, timestamp)| Sample { value, timestamp });
+        let series = (proptest::collection::vec(label, 0..5), proptest::collection::vec(sample, 0..5)).prop_map(|(labels, samples)| TimeSeries { labels, samples });
+        proptest::collection::vec(series, 0..5).prop_map(|timeseries| WriteRequest { timeseries })
+    }
+
+    #[test]
+    fn label_bytes_identify_the_labels() {
+        let req = WriteRequest {
+            timeseries: vec![
+                TimeSeries { labels: vec![label("__name__", "up"), label("job", "a")], samples: vec![Sample { value: 1.0, timestamp: 5 }] },
+                TimeSeries { labels: vec![label("__name__", "up"), label("job", "b")], samples: vec![] },
+                TimeSeries { labels: vec![label("__name__", "up"), label("job", "a")], samples: vec![Sample { value: 2.0, timestamp: 6 }] },
+            ],
+        };
+        let bytes = req.encode_to_vec();
+        let raw = RawWrite::parse(&bytes).unwrap();
+        let s = raw.series();
+        assert_eq!(s.len(), 3);
+        assert_eq!(raw.identity(&s[0]), raw.identity(&s[2]));
+        assert_ne!(raw.identity(&s[0]), raw.identity(&s[1]));
+        assert_eq!(raw.samples(&s[2]), [Sample { value: 2.0, timestamp: 6 }]);
+        assert_eq!(raw.labels(&s[1]).unwrap(), [label("__name__", "up"), label("job", "b")]);
+    }
+
+    #[test]
+    fn the_in_place_reader_refuses_what_prost_refuses() {
+        // A label that is not UTF-8: the body is malformed, for both readers.
+        let mut bytes = WriteRequest { timeseries: vec![TimeSeries { labels: vec![label("job", "ab")], samples: vec![] }] }.encode_to_vec();
+        let at = bytes.iter().rposition(|&b| b == b'b').unwrap();
+        bytes[at] = 0xff;
+        assert!(seen_by_prost(&bytes).is_none() && seen_in_place(&bytes).is_none());
+        // A sample's value with the wrong wire type; a truncated body; groups nested too deep.
+        let wrong_wire = [0x0a, 0x04, 0x12, 0x02, 0x08, 0x01];
+        assert!(seen_by_prost(&wrong_wire).is_none() && seen_in_place(&wrong_wire).is_none());
+        let whole = WriteRequest { timeseries: vec![TimeSeries { labels: vec![label("a", "b")], samples: vec![] }] }.encode_to_vec();
+        assert!(seen_by_prost(&whole[..whole.len() - 1]).is_none() && seen_in_place(&whole[..whole.len() - 1]).is_none());
+        // A ten-byte varint may only carry one bit in its last byte.
+        for last in [0x01, 0x02] {
+            let mut sample = vec![0x10];
+            sample.extend([0xff; 9]);
+            sample.push(last);
+            let mut body = vec![0x0a, sample.len() as u8 + 2, 0x12, sample.len() as u8];
+            body.extend(&sample);
+            assert_eq!(seen_by_prost(&body).is_some(), last == 0x01);
+            assert_eq!(seen_in_place(&body), seen_by_prost(&body));
+        }
+        for depth in [98, 99, 100, 101] {
+            let mut deep = vec![0x1b; depth]; // field 3, start group
+            deep.extend(std::iter::repeat_n(0x1c, depth)); // field 3, end group
+            assert_eq!(seen_by_prost(&deep).is_some(), seen_in_place(&deep).is_some(), "{depth} nested groups");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn both_readers_see_the_same_series(req in arb_request(), cut in proptest::num::usize::ANY, flip in proptest::num::u8::ANY) {
+            let bytes = req.encode_to_vec();
+            proptest::prop_assert_eq!(seen_in_place(&bytes), seen_by_prost(&bytes));
+            proptest::prop_assert!(seen_in_place(&bytes).is_some());
+            // Damaged: cut short, or one byte changed.
+            let cut_bytes = &bytes[..cut % (bytes.len() + 1)];
+            proptest::prop_assert_eq!(seen_in_place(cut_bytes), seen_by_prost(cut_bytes));
+            if !bytes.is_empty() {
+                let mut flipped = bytes.clone();
+                let i = cut % bytes.len();
+                flipped[i] ^= flip;
+                proptest::prop_assert_eq!(seen_in_place(&flipped), seen_by_prost(&flipped));
+            }
+        }
+
+        #[test]
+        fn both_readers_agree_on_arbitrary_bytes(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256)) {
+            proptest::prop_assert_eq!(seen_in_place(&body), seen_by_prost(&body));
+        }
+
         #[test]
         fn arbitrary_bodies_never_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..256), snappy in proptest::bool::ANY) {
             if let Ok(req) = decode(&body, if snappy { Some("snappy") } else { None }) {
