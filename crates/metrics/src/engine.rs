@@ -19,7 +19,7 @@
 
 use crate::error::{MetricsError, Result};
 use crate::chunk::{Run, Scratch};
-use crate::model::{Sample, SeriesKey};
+use crate::model::{Sample, SampleValue, SeriesKey};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
@@ -117,6 +117,99 @@ fn group_by_series(entries: Vec<(SeriesKey, Sample)>) -> Vec<(SeriesKey, Vec<Sam
     out
 }
 
+/// A series key together with the bytes the commit log and the segments store it as, built
+/// once: a writer that sees the same series again (the remote-write receiver keeps these per
+/// label set) neither validates, builds nor encodes its key again.
+#[derive(Debug, PartialEq, Eq)]
+pub struct EncodedSeriesKey {
+    key: SeriesKey,
+    bytes: Box<[u8]>,
+}
+
+impl EncodedSeriesKey {
+    /// Encodes `key`.
+    pub fn new(key: SeriesKey) -> Result<Self> {
+        let bytes = encode(&key)?.into_boxed_slice();
+        Ok(EncodedSeriesKey { key, bytes })
+    }
+
+    /// The key.
+    pub fn key(&self) -> &SeriesKey {
+        &self.key
+    }
+
+    /// Its stored encoding.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+/// A series key as a batch carries it to the head: owned (a replayed record) or shared (a
+/// new write).
+trait HeadKey {
+    fn key(&self) -> &SeriesKey;
+}
+
+impl HeadKey for SeriesKey {
+    fn key(&self) -> &SeriesKey {
+        self
+    }
+}
+
+impl HeadKey for Arc<EncodedSeriesKey> {
+    fn key(&self) -> &SeriesKey {
+        &self.key
+    }
+}
+
+/// postcard's varint.
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_i64(out: &mut Vec<u8>, v: i64) {
+    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+}
+
+fn put_str(out: &mut Vec<u8>, s: &str) {
+    put_varint(out, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
+/// The commit-log part of a write: exactly the bytes postcard gives the [`SeriesBatch`] of
+/// these series (which replay decodes), written from each key's stored encoding instead of
+/// serializing every key again.
+fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Arc<EncodedSeriesKey>, Vec<Sample>)]) -> Result<Vec<u8>> {
+    let keys: usize = series.iter().map(|(k, _)| k.bytes.len() + 5).sum();
+    let samples: usize = series.iter().map(|(_, s)| s.len()).sum();
+    // A single value is at most 10 + 1 + 1 + 8 bytes.
+    let mut out = Vec::with_capacity(account.len() + region.len() + 32 + keys + samples * 20);
+    put_str(&mut out, account);
+    put_str(&mut out, region);
+    put_i64(&mut out, received);
+    put_varint(&mut out, series.len() as u64);
+    for (key, samples) in series {
+        out.extend_from_slice(&key.bytes);
+        put_varint(&mut out, samples.len() as u64);
+        for sample in samples {
+            match sample.value {
+                SampleValue::Single(v) => {
+                    put_i64(&mut out, sample.ts.millis());
+                    out.push(sample.resolution);
+                    out.push(0); // the variant's index
+                    out.extend_from_slice(&v.to_le_bytes());
+                }
+                _ => out = postcard::to_extend(sample, out).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?,
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// What the head knows about one series.
 #[derive(Default)]
 pub(crate) struct SeriesState {
@@ -139,19 +232,19 @@ type PartitionKey = (String, String);
 pub(crate) struct Partition {
     /// Every series, for lookups by key: the log's writer thread looks up every datum of
     /// every committed batch, and hashing a key beats comparing it with several others.
-    states: HashMap<SeriesKey, SeriesState, foldhash::fast::RandomState>,
+    states: hashbrown::HashMap<SeriesKey, SeriesState, foldhash::fast::RandomState>,
     /// The same keys in order, for listings and range scans.
     order: BTreeSet<SeriesKey>,
 }
 
 impl Partition {
-    /// The state of `key`, created (empty) if the series is new.
-    fn state_mut(&mut self, key: SeriesKey) -> &mut SeriesState {
-        match self.states.entry(key) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                self.order.insert(e.key().clone());
-                e.insert(SeriesState::default())
+    /// The state of `key`, created (empty) if the series is new; the key is cloned only then.
+    fn state_mut(&mut self, key: &SeriesKey) -> &mut SeriesState {
+        match self.states.entry_ref(key) {
+            hashbrown::hash_map::EntryRef::Occupied(e) => e.into_mut(),
+            hashbrown::hash_map::EntryRef::Vacant(e) => {
+                self.order.insert(key.clone());
+                e.insert_with_key(key.clone(), SeriesState::default())
             }
         }
     }
@@ -281,7 +374,7 @@ impl MetricStore {
             let part = head.partitions.entry(pkey).or_default();
             for r in records {
                 let key: SeriesKey = decode(&r.key)?;
-                let st = part.state_mut(key);
+                let st = part.state_mut(&key);
                 st.last_ingest = st.last_ingest.max(Timestamp(r.ts));
             }
         }
@@ -303,7 +396,7 @@ impl MetricStore {
                     }
                 };
                 if entry.lsn > max {
-                    head.apply(entry.lsn, batch);
+                    head.apply(entry.lsn, pkey, Timestamp(batch.received), batch.series);
                     replayed += 1;
                 }
             }
@@ -337,14 +430,21 @@ impl MetricStore {
 
     /// [`MetricStore::ingest_via`] for samples already grouped by series (each key once).
     pub async fn ingest_series_via(&self, account: &str, region: &str, series: Vec<(SeriesKey, Vec<Sample>)>, committer: &dyn Committer) -> Result<()> {
+        let series = series.into_iter().map(|(key, samples)| Ok((Arc::new(EncodedSeriesKey::new(key)?), samples))).collect::<Result<_>>()?;
+        self.ingest_encoded_via(account, region, series, committer).await
+    }
+
+    /// [`MetricStore::ingest_series_via`] for series whose keys are encoded already.
+    pub async fn ingest_encoded_via(&self, account: &str, region: &str, series: Vec<(Arc<EncodedSeriesKey>, Vec<Sample>)>, committer: &dyn Committer) -> Result<()> {
         if series.iter().all(|(_, s)| s.is_empty()) {
             return Ok(());
         }
-        let batch = SeriesBatch { account: account.to_string(), region: region.to_string(), received: self.clock.now().millis(), series };
-        let payload = encode(&batch)?;
+        let received = self.clock.now().millis();
+        let payload = encode_series_batch(account, region, received, &series)?;
         let head = self.head.clone();
+        let pkey = (account.to_string(), region.to_string());
         committer
-            .commit(payload, Box::new(move |lsn| head.0.lock().apply(lsn, batch)))
+            .commit(payload, Box::new(move |lsn| head.0.lock().apply(lsn, pkey, Timestamp(received), series)))
             .await
             .map_err(MetricsError::Internal)?;
         Ok(())
@@ -669,12 +769,11 @@ fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Res
 }
 
 impl Head {
-    fn apply(&mut self, lsn: u64, batch: SeriesBatch) {
-        let received = Timestamp(batch.received);
-        let part = self.partitions.entry((batch.account, batch.region)).or_default();
+    fn apply<K: HeadKey>(&mut self, lsn: u64, pkey: PartitionKey, received: Timestamp, series: Vec<(K, Vec<Sample>)>) {
+        let part = self.partitions.entry(pkey).or_default();
         let mut n = 0;
-        for (key, samples) in batch.series {
-            let st = part.state_mut(key);
+        for (key, samples) in series {
+            let st = part.state_mut(key.key());
             st.last_ingest = st.last_ingest.max(received);
             st.index_dirty = true;
             n += samples.len();
@@ -727,7 +826,7 @@ impl Head {
         let p = self.partitions.entry(pkey).or_default();
         for mut taken in series {
             taken.samples.sort_by_key(|(lsn, _)| *lsn);
-            let st = p.state_mut(taken.key);
+            let st = p.state_mut(&taken.key);
             self.samples += taken.samples.len();
             taken.samples.append(&mut st.head);
             st.head = taken.samples;
@@ -752,5 +851,44 @@ impl Head {
     /// The lowest LSN of any sample in the head.
     fn min_lsn(&self) -> Option<u64> {
         self.partitions.values().flat_map(|p| p.states.values()).filter_map(|st| st.head.first().map(|(l, _)| *l)).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Dimension, MetricKey, Rolled, Unit};
+    use proptest::prelude::*;
+
+    fn arb_value() -> impl Strategy<Value = SampleValue> {
+        prop_oneof![
+            4 => any::<f64>().prop_map(SampleValue::Single),
+            1 => (any::<f64>(), any::<f64>(), any::<f64>(), any::<f64>()).prop_map(|(count, sum, min, max)| SampleValue::Stats { count, sum, min, max }),
+            1 => proptest::collection::vec((any::<f64>(), any::<f64>()), 0..4).prop_map(SampleValue::Distribution),
+            1 => (any::<u32>(), any::<f64>(), proptest::option::of(proptest::collection::vec((any::<f64>(), any::<f64>()), 0..3)))
+                .prop_map(|(step_s, count, values)| SampleValue::Rolled(Box::new(Rolled { step_s, count, sum: count, min: 0.0, max: count, values }))),
+        ]
+    }
+
+    fn arb_series() -> impl Strategy<Value = (SeriesKey, Vec<Sample>)> {
+        let key = ("[A-Za-z/]{1,8}", "[a-z_]{1,12}", proptest::collection::vec(("[a-z]{1,6}", "\\PC{0,30}"), 0..4), any::<bool>()).prop_map(|(ns, name, dims, seconds)| SeriesKey {
+            metric: MetricKey::new(ns, name, dims.into_iter().map(|(n, v)| Dimension { name: n.into(), value: v.into() }).collect()),
+            unit: if seconds { Unit::Seconds } else { Unit::None },
+        });
+        let sample = (any::<i64>(), any::<u8>(), arb_value()).prop_map(|(t, resolution, value)| Sample { ts: Timestamp(t), resolution, value });
+        (key, proptest::collection::vec(sample, 0..6))
+    }
+
+    proptest! {
+        /// Replay decodes what the write path encodes by hand with postcard's `SeriesBatch`.
+        #[test]
+        fn a_hand_encoded_batch_is_the_postcard_batch(account in "[0-9]{0,12}", region in "\\PC{0,12}", received in any::<i64>(), series in proptest::collection::vec(arb_series(), 0..5)) {
+            let shared: Vec<_> = series.iter().map(|(k, s)| (Arc::new(EncodedSeriesKey::new(k.clone()).unwrap()), s.clone())).collect();
+            let by_hand = encode_series_batch(&account, &region, received, &shared).unwrap();
+            let batch = SeriesBatch { account, region, received, series };
+            prop_assert_eq!(&by_hand, &encode(&batch).unwrap());
+            let back: SeriesBatch = decode(&by_hand).unwrap();
+            prop_assert_eq!(back.series.len(), batch.series.len());
+        }
     }
 }

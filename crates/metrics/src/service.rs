@@ -39,12 +39,14 @@ pub struct MetricsService {
     pub(crate) clock: SharedClock,
     /// GetMetricData results waiting for their next pages.
     pub(crate) pages: Arc<PageCache<Vec<QueryPoints>>>,
+    /// Remote-write series mapped before, by their label bytes.
+    pub(crate) remote_series: Arc<parking_lot::Mutex<crate::remote_write::SeriesCache>>,
 }
 
 impl MetricsService {
     /// A service over `store`.
     pub fn new(store: Arc<MetricStore>, clock: SharedClock) -> Self {
-        MetricsService { store, clock, pages: Arc::default() }
+        MetricsService { store, clock, pages: Arc::default(), remote_series: Arc::default() }
     }
 
     /// The underlying store (for background ticks).
