@@ -215,16 +215,22 @@ fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Ar
 pub(crate) struct SeriesState {
     /// When data for the series last arrived.
     pub last_ingest: Timestamp,
-    /// Samples not yet in a segment, tagged with their WAL LSN.
+    /// Samples not yet in a segment, tagged with their WAL LSN. A flush moves them out and
+    /// leaves the buffer: a busy series goes on writing into the same memory, flush after
+    /// flush, instead of growing a fresh buffer on the log's writer thread (the allocator's
+    /// copies and the kernel's page faults).
     head: Vec<(u64, Sample)>,
-    /// The buffer of the previous flush, emptied, for `head` to continue in: a busy series
-    /// keeps reusing two warm buffers instead of growing a fresh one after every flush
-    /// (which costs the allocator's copies and the kernel's page faults on the log's writer
-    /// thread). Released when the series had nothing new by the time a flush finished.
-    spare: Vec<(u64, Sample)>,
+    /// Flushes in a row that found nothing new for the series; at [`IDLE_FLUSHES`] its
+    /// buffer is released.
+    idle_flushes: u8,
     /// The series index entry changed since the last flush.
     index_dirty: bool,
 }
+
+/// Flushes in a row without a new sample after which a series' head buffer is released.
+const IDLE_FLUSHES: u8 = 2;
+/// Emptied flush buffers kept for the next flushes (one per partition flushed at once).
+const SPARE_FLUSH_BUFFERS: usize = 4;
 
 type PartitionKey = (String, String);
 
@@ -273,6 +279,8 @@ impl Partition {
 
 struct Head {
     partitions: HashMap<PartitionKey, Partition>,
+    /// Emptied buffers of earlier flushes, for the next ones to take samples into.
+    flush_buffers: Vec<Vec<(u64, Sample)>>,
     samples: usize,
     oldest_unflushed: Option<Timestamp>,
     /// The lowest LSN of a sample still in the head (not yet in a segment).
@@ -364,7 +372,7 @@ impl MetricStore {
                 "the segments of stream {legacy} were written by an older development build (one record per sample); this build stores chunks of samples and cannot read them. Start from an empty data directory."
             )));
         }
-        let mut head = Head { partitions: HashMap::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         // Series index.
         for stream in catalog.streams().map_err(internal)? {
             let Some(rest) = stream.strip_prefix("metrics-index/") else { continue };
@@ -576,10 +584,10 @@ impl MetricStore {
                 Ok((samples, segments)) => {
                     report.samples += samples;
                     report.segments += segments;
-                    let mut flushed = std::mem::take(&mut *part.series.lock());
+                    let mut flushed = std::mem::take(&mut *part.taken.lock());
                     // Emptied outside the head lock (dropping samples is a pass over them).
-                    flushed.iter_mut().for_each(|t| t.samples.clear());
-                    self.head.0.lock().recycle(flushed, &part.key);
+                    flushed.samples.clear();
+                    self.head.0.lock().recycle(flushed.samples);
                 }
                 Err(e) => {
                     failure = Some(e);
@@ -608,13 +616,13 @@ impl MetricStore {
     /// the two writes, the WAL replay restores the data and the index already names its
     /// series), then the data. Returns `(samples, segments)` written.
     async fn flush_partition(&self, part: &TakenPartition, watermark: u64) -> Result<(usize, usize)> {
-        let series = part.series.clone();
-        let taken: usize = series.lock().iter().map(|s| s.samples.len()).sum();
+        let taken = part.taken.clone();
+        let samples = taken.lock().samples.len();
         // About 16 bytes per sample before compression; the output is smaller.
-        let encoder = self.segments.encoder(taken * 16 + 4096).map_err(internal)?;
+        let encoder = self.segments.encoder(samples * 16 + 4096).map_err(internal)?;
         let (data, index) = tokio::task::spawn_blocking(move || {
-            // A panic must not lose the samples: they stay in `series` for the restore.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut series.lock(), encoder)))
+            // A panic must not lose the samples: they stay in `taken` for the restore.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| encode_partition(&mut taken.lock(), encoder)))
                 .unwrap_or_else(|_| Err(MetricsError::Internal("encoding a flush panicked".into())))
         })
         .await
@@ -691,18 +699,27 @@ impl MetricStore {
     }
 }
 
-/// A series' samples taken out of the head for a flush.
+/// A series taken out of the head for a flush.
 struct TakenSeries {
     key: SeriesKey,
     last_ingest: Timestamp,
-    /// In LSN order when taken; sorted by time while encoding.
+    /// Its samples in [`Taken::samples`]: in LSN order when taken; sorted by time while
+    /// encoding.
+    range: std::ops::Range<usize>,
+}
+
+/// What a flush took out of one partition: the series, and all their samples in one buffer
+/// (series after series, in the order of `series`).
+#[derive(Default)]
+struct Taken {
+    series: Vec<TakenSeries>,
     samples: Vec<(u64, Sample)>,
 }
 
 /// The taken series of one partition (shared with the blocking task that encodes them).
 struct TakenPartition {
     key: PartitionKey,
-    series: Arc<Mutex<Vec<TakenSeries>>>,
+    taken: Arc<Mutex<Taken>>,
 }
 
 /// The samples one flush took out of the head. Whatever is still here when it is dropped —
@@ -719,12 +736,12 @@ impl TakenWork {
         let mut restored = 0;
         for part in &self.parts {
             // Waits for an encoder still running on a blocking thread (a cancelled flush).
-            let series = std::mem::take(&mut *part.series.lock());
-            if series.is_empty() {
+            let taken = std::mem::take(&mut *part.taken.lock());
+            if taken.series.is_empty() {
                 continue;
             }
-            restored += series.iter().map(|t| t.samples.len()).sum::<usize>();
-            self.head.0.lock().restore(part.key.clone(), series);
+            restored += taken.samples.len();
+            self.head.0.lock().restore(part.key.clone(), taken);
         }
         restored
     }
@@ -745,23 +762,24 @@ struct EncodedData {
 /// Encodes a partition's taken series: the data segment, streamed into `data` (series in key
 /// order, each series' samples by time; stable, so equal times keep arrival order), `None`
 /// when no series has samples; and the series index records.
-fn encode_partition(series: &mut [TakenSeries], mut data: SegmentEncoder) -> Result<(Option<EncodedData>, Vec<Record>)> {
-    let mut keyed: Vec<(Vec<u8>, usize)> = Vec::with_capacity(series.len());
-    for (i, s) in series.iter().enumerate() {
+fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Option<EncodedData>, Vec<Record>)> {
+    let mut keyed: Vec<(Vec<u8>, usize)> = Vec::with_capacity(taken.series.len());
+    for (i, s) in taken.series.iter().enumerate() {
         keyed.push((encode(&s.key)?, i));
     }
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
     let mut samples = 0;
     for (kb, i) in keyed {
-        let s = &mut series[i];
-        s.samples.sort_by_key(|(_, sample)| sample.ts);
+        let s = &taken.series[i];
+        let series_samples = &mut taken.samples[s.range.clone()];
+        series_samples.sort_by_key(|(_, sample)| sample.ts);
         // One chunk per hour the series has samples in.
-        for run in s.samples.chunk_by(|a, b| a.1.ts.floor_to(RAW_CHUNK_MS) == b.1.ts.floor_to(RAW_CHUNK_MS)) {
+        for run in series_samples.chunk_by(|a, b| a.1.ts.floor_to(RAW_CHUNK_MS) == b.1.ts.floor_to(RAW_CHUNK_MS)) {
             let bytes = crate::chunk::encode(run.iter().map(|(_, sample)| sample));
             data.push(RecordRef { key: &kb, ts: run[0].1.ts.millis(), value: &bytes }).map_err(internal)?;
         }
-        samples += s.samples.len();
+        samples += series_samples.len();
         index.push(Record { key: kb, ts: s.last_ingest.millis(), value: Vec::new() });
     }
     let data = if samples > 0 { Some(EncodedData { bytes: data.finish().map_err(internal)?, samples }) } else { None };
@@ -776,6 +794,7 @@ impl Head {
             let st = part.state_mut(key.key());
             st.last_ingest = st.last_ingest.max(received);
             st.index_dirty = true;
+            st.idle_flushes = 0;
             n += samples.len();
             st.head.extend(samples.into_iter().map(|s| (lsn, s)));
         }
@@ -790,30 +809,37 @@ impl Head {
 
     /// Takes every sample with `lsn <= watermark` out of the head, with the series whose
     /// index entry must be written. Samples of a series are in LSN order, so the flushable
-    /// ones are a prefix.
+    /// ones are a prefix; they move into one buffer per partition (an emptied one of an
+    /// earlier flush when there is one), and each series keeps its own buffer for what comes
+    /// next.
     fn take_flushable(&mut self, watermark: u64) -> Vec<TakenPartition> {
         let mut work = Vec::new();
         let mut taken_samples = 0usize;
         for (pkey, part) in &mut self.partitions {
-            let mut series = Vec::new();
+            let mut taken = Taken { series: Vec::new(), samples: self.flush_buffers.pop().unwrap_or_default() };
+            taken.samples.reserve(part.states.values().map(|st| st.head.len()).sum());
             for (key, st) in &mut part.states {
                 debug_assert!(st.head.windows(2).all(|w| w[0].0 <= w[1].0), "head samples out of LSN order");
                 let n = st.head.partition_point(|(lsn, _)| *lsn <= watermark);
+                if st.head.is_empty() {
+                    st.idle_flushes = st.idle_flushes.saturating_add(1);
+                    if st.idle_flushes >= IDLE_FLUSHES {
+                        st.head = Vec::new();
+                    }
+                }
                 if n == 0 && !st.index_dirty {
                     continue;
                 }
-                let mut next = std::mem::take(&mut st.spare);
-                // Room for as many samples as this flush takes (plus a quarter): a series as
-                // busy as before never grows its buffer by copying on the writer thread.
-                next.reserve((n + n / 4).saturating_sub(next.len()));
-                next.extend(st.head.drain(n..));
-                let samples = std::mem::replace(&mut st.head, next);
-                taken_samples += samples.len();
+                let start = taken.samples.len();
+                taken.samples.extend(st.head.drain(..n));
                 st.index_dirty = !st.head.is_empty();
-                series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, samples });
+                taken.series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, range: start..taken.samples.len() });
             }
-            if !series.is_empty() {
-                work.push(TakenPartition { key: pkey.clone(), series: Arc::new(Mutex::new(series)) });
+            taken_samples += taken.samples.len();
+            if taken.series.is_empty() {
+                self.flush_buffers.push(taken.samples);
+            } else {
+                work.push(TakenPartition { key: pkey.clone(), taken: Arc::new(Mutex::new(taken)) });
             }
         }
         self.samples -= taken_samples.min(self.samples);
@@ -822,29 +848,25 @@ impl Head {
 
     /// Puts back samples taken by [`Head::take_flushable`] that did not reach a segment, in
     /// front of anything that arrived since (keeping the LSN order).
-    fn restore(&mut self, pkey: PartitionKey, series: Vec<TakenSeries>) {
+    fn restore(&mut self, pkey: PartitionKey, mut taken: Taken) {
         let p = self.partitions.entry(pkey).or_default();
-        for mut taken in series {
-            taken.samples.sort_by_key(|(lsn, _)| *lsn);
-            let st = p.state_mut(&taken.key);
-            self.samples += taken.samples.len();
-            taken.samples.append(&mut st.head);
-            st.head = taken.samples;
+        self.samples += taken.samples.len();
+        // Series after series from the end: each one's samples are the buffer's tail.
+        while let Some(series) = taken.series.pop() {
+            let mut samples = taken.samples.split_off(series.range.start);
+            samples.sort_by_key(|(lsn, _)| *lsn);
+            let st = p.state_mut(&series.key);
+            samples.append(&mut st.head);
+            st.head = samples;
             st.index_dirty = true;
         }
     }
 
-    /// Hands the emptied buffers of flushed samples back to their series as spares (see
-    /// [`SeriesState::spare`]).
-    fn recycle(&mut self, flushed: Vec<TakenSeries>, pkey: &PartitionKey) {
-        let Some(part) = self.partitions.get_mut(pkey) else { return };
-        for taken in flushed {
-            debug_assert!(taken.samples.is_empty());
-            if let Some(st) = part.states.get_mut(&taken.key) {
-                if st.spare.capacity() == 0 && !st.head.is_empty() {
-                    st.spare = taken.samples;
-                }
-            }
+    /// Keeps an emptied flush buffer for the next flush.
+    fn recycle(&mut self, buffer: Vec<(u64, Sample)>) {
+        debug_assert!(buffer.is_empty());
+        if self.flush_buffers.len() < SPARE_FLUSH_BUFFERS {
+            self.flush_buffers.push(buffer);
         }
     }
 
@@ -877,6 +899,40 @@ mod tests {
         });
         let sample = (any::<i64>(), any::<u8>(), arb_value()).prop_map(|(t, resolution, value)| Sample { ts: Timestamp(t), resolution, value });
         (key, proptest::collection::vec(sample, 0..6))
+    }
+
+    fn one_series(lsn: u64, ts: i64) -> Vec<(SeriesKey, Vec<Sample>)> {
+        let key = SeriesKey { metric: MetricKey::new("NS", "m", vec![]), unit: Unit::None };
+        vec![(key, (0..10).map(|i| Sample { ts: Timestamp(ts + i), resolution: 1, value: SampleValue::Single(i as f64) }).collect())]
+    }
+
+    fn head_of(head: &Head) -> &SeriesState {
+        head.partitions.values().next().unwrap().states.values().next().unwrap()
+    }
+
+    #[test]
+    fn a_busy_series_keeps_its_buffer_and_an_idle_one_lets_it_go() {
+        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+        let pkey = || ("1".to_string(), "r".to_string());
+        head.apply(1, pkey(), Timestamp(0), one_series(1, 0));
+        let buffer = head_of(&head).head.as_ptr();
+        let taken = head.take_flushable(1);
+        assert_eq!(taken[0].taken.lock().samples.len(), 10);
+        assert!(head_of(&head).head.is_empty());
+        let mut flushed = std::mem::take(&mut taken[0].taken.lock().samples);
+        flushed.clear();
+        head.recycle(flushed);
+        assert_eq!(head.flush_buffers.len(), 1, "the flush's buffer is kept for the next");
+        // The next samples land in the same memory.
+        head.apply(2, pkey(), Timestamp(0), one_series(2, 100));
+        assert_eq!(head_of(&head).head.as_ptr(), buffer);
+        head.take_flushable(2);
+        // Two flushes with nothing new: the buffer is released.
+        head.take_flushable(2);
+        assert!(head_of(&head).head.capacity() > 0, "one idle flush keeps it");
+        head.take_flushable(2);
+        assert_eq!(head_of(&head).head.capacity(), 0);
+        assert_eq!(head.samples, 0);
     }
 
     proptest! {
