@@ -32,11 +32,16 @@ pub struct JournalOptions {
     pub flush_max_age_ms: i64,
     /// Compact once the stream has this many level-0 segments.
     pub compact_after_segments: usize,
+    /// Persist once the oldest pending record is in a log file the log has moved on from:
+    /// under a heavy write load the log then retires its files as fast as they fill (into
+    /// spares that later rotations reuse), instead of growing new, zero-filled ones until
+    /// the record count or age comes due.
+    pub flush_behind_log_file: bool,
 }
 
 impl Default for JournalOptions {
     fn default() -> Self {
-        JournalOptions { flush_max_records: 20_000, flush_max_age_ms: 30_000, compact_after_segments: 8 }
+        JournalOptions { flush_max_records: 20_000, flush_max_age_ms: 30_000, compact_after_segments: 8, flush_behind_log_file: true }
     }
 }
 
@@ -145,13 +150,14 @@ impl Journal {
         self.state.0.lock().pending.len()
     }
 
-    /// Background step: persists pending records when there are many or the oldest is old,
-    /// and compacts the stream after a flush (only flushes add segments). Deterministic for a
+    /// Background step: persists pending records when there are many, the oldest is old or
+    /// sits in a log file the log has moved on from, and compacts the stream after a flush (only flushes add segments). Deterministic for a
     /// given `now`.
     pub async fn tick(&self, now: Timestamp) -> Result<usize, String> {
         let due = {
             let st = self.state.0.lock();
-            st.pending.len() >= self.opts.flush_max_records || st.pending.front().is_some_and(|(_, e)| now.millis() - e.time >= self.opts.flush_max_age_ms)
+            let behind = |lsn: u64| self.opts.flush_behind_log_file && self.log.files().last().is_some_and(|&current| lsn < current);
+            st.pending.len() >= self.opts.flush_max_records || st.pending.front().is_some_and(|&(lsn, ref e)| now.millis() - e.time >= self.opts.flush_max_age_ms || behind(lsn))
         };
         if !due {
             return Ok(0);

@@ -15,11 +15,34 @@ fn record(id: &str, ms: i64) -> ActivityRecord {
     ActivityRecord { time: Timestamp(ms), request_id: id.into(), operation: Some("PutMetricData".into()), http_status: 200, ..Default::default() }
 }
 
+/// A journal on a log of tiny files (a few records each), persisting by count and age only.
 async fn open(dir: &std::path::Path) -> (Arc<CommitLog>, Arc<Journal>) {
+    open_with(dir, false).await
+}
+
+async fn open_with(dir: &std::path::Path, flush_behind_log_file: bool) -> (Arc<CommitLog>, Arc<Journal>) {
     let opts = WalOptions { max_file_bytes: 512, ..WalOptions::default() };
     let (log, entries) = CommitLog::open(&dir.join("wal"), opts).unwrap();
-    let j = Journal::open(&dir.join("journal"), log.clone(), &entries, JournalOptions { flush_max_records: 1000, flush_max_age_ms: 30_000, compact_after_segments: 8 }).await.unwrap();
+    let jopts = JournalOptions { flush_max_records: 1000, flush_max_age_ms: 30_000, compact_after_segments: 8, flush_behind_log_file };
+    let j = Journal::open(&dir.join("journal"), log.clone(), &entries, jopts).await.unwrap();
     (log, j)
+}
+
+#[tokio::test]
+async fn records_left_behind_in_a_finished_log_file_are_persisted_at_the_next_tick() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, j) = open_with(dir.path(), true).await;
+    let sink = JournalSink(j.clone());
+    sink.append(&record("first", T0)).await.unwrap();
+    assert_eq!(j.tick(Timestamp(T0 + 1)).await.unwrap(), 0, "its file is the one being written: not due");
+    let mut i = 0;
+    while log.files().len() < 3 {
+        sink.append(&record(&format!("fill-{i}"), T0 + 1)).await.unwrap();
+        i += 1;
+    }
+    let pending = j.pending();
+    assert_eq!(j.tick(Timestamp(T0 + 1)).await.unwrap(), pending, "young and few, but behind the log's current file");
+    assert_eq!(log.files().len(), 1, "the finished files left the log");
 }
 
 #[tokio::test]
