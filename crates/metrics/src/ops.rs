@@ -61,7 +61,7 @@ pub fn register(registry: &mut Registry, svc: MetricsService) {
             let s = s.clone();
             async move {
                 let namespace = crate::remote_write::namespace_from_query(raw.url_query.as_deref());
-                let (entries, outcome) = s.prepare_remote_write(&namespace, &raw.body, raw.content_encoding.as_deref(), ctx.received_at)?;
+                let (entries, outcome) = s.prepare_remote_write(&scope(&ctx), &namespace, &raw.body, raw.content_encoding.as_deref(), ctx.received_at)?;
                 let refusal = outcome.refusal();
                 if let Some(e) = &refusal {
                     // What was stored stays stored; the record says what was refused.

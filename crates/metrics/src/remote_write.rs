@@ -110,11 +110,15 @@ impl SeriesCache {
     }
 }
 
-/// The cache key of a series: its namespace, a byte no namespace has, its label bytes.
-fn cache_id(out: &mut Vec<u8>, namespace: &str, labels: &[u8]) {
+/// The cache key of a series: account, region and namespace, each followed by a byte none of
+/// them has, then its label bytes. (Per account and region, so that a cached key's slot hint
+/// is always for the one partition it is written to.)
+fn cache_id(out: &mut Vec<u8>, scope: &Scope, namespace: &str, labels: &[u8]) {
     out.clear();
-    out.extend_from_slice(namespace.as_bytes());
-    out.push(0xff);
+    for part in [&scope.account, &scope.region, namespace] {
+        out.extend_from_slice(part.as_bytes());
+        out.push(0xff);
+    }
     out.extend_from_slice(labels);
 }
 
@@ -129,18 +133,18 @@ enum Mapped {
     Invalid(String),
 }
 
-fn series_key(namespace: &str, labels: Vec<rw::Label>) -> Result<Mapped> {
+fn series_key(namespace: &str, labels: Vec<rw::Label>) -> Mapped {
     let series = match rw::map_series(rw::TimeSeries { labels, samples: Vec::new() }) {
         Ok(s) => s,
-        Err(why) => return Ok(Mapped::Unnamed(why)),
+        Err(why) => return Mapped::Unnamed(why),
     };
     let dims: Vec<Dimension> = series.dimensions.into_iter().map(|(n, v)| Dimension { name: n.into(), value: v.into() }).collect();
     let checked = validate::metric_name(Param::from("__name__"), &series.metric_name).and_then(|_| validate::dimensions(Param::from("labels"), &dims));
     if let Err(e) = checked {
-        return Ok(Mapped::Invalid(format!("series {}: {e}", series.metric_name)));
+        return Mapped::Invalid(format!("series {}: {e}", series.metric_name));
     }
     let key = SeriesKey { metric: MetricKey::new(namespace, series.metric_name.as_str(), dims), unit: Unit::None };
-    EncodedSeriesKey::new(key).map(Mapped::Key)
+    Mapped::Key(EncodedSeriesKey::new(key))
 }
 
 impl MetricsService {
@@ -149,6 +153,7 @@ impl MetricsService {
     /// [`SeriesCache`] when its labels were seen before.
     pub fn prepare_remote_write(
         &self,
+        scope: &Scope,
         namespace: &str,
         body: &[u8],
         content_encoding: Option<&str>,
@@ -164,7 +169,7 @@ impl MetricsService {
             req.series()
                 .iter()
                 .map(|s| {
-                    cache_id(&mut id, namespace, req.identity(s));
+                    cache_id(&mut id, scope, namespace, req.identity(s));
                     cache.get(&id)
                 })
                 .collect()
@@ -183,10 +188,10 @@ impl MetricsService {
                 Some(key) => key,
                 None => {
                     let labels = req.labels(s).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
-                    match series_key(namespace, labels)? {
+                    match series_key(namespace, labels) {
                         Mapped::Key(key) => {
                             let key = Arc::new(key);
-                            cache_id(&mut id, namespace, req.identity(s));
+                            cache_id(&mut id, scope, namespace, req.identity(s));
                             new_keys.push((id.as_slice().into(), key.clone()));
                             key
                         }
@@ -327,13 +332,14 @@ mod tests {
         let clock: watchtrail_core::SharedClock = Arc::new(watchtrail_core::ManualClock::new(Timestamp(NOW)));
         let store = rt.block_on(MetricStore::open(dir.path(), clock.clone(), MetricStoreOptions::default())).unwrap();
         let svc = MetricsService::new(Arc::new(store), clock);
+        let scope = Scope { account: "123456789012".into(), region: "us-east-1".into() };
         let mut runner = proptest::test_runner::TestRunner::default();
         runner
             .run(&arb_body(), |body| {
                 let expected = prepare_by_prost("Node", &body, Timestamp(NOW));
                 // Twice: the second time every valid series comes from the cache.
                 for _ in 0..2 {
-                    let got = svc.prepare_remote_write("Node", &body, None, Timestamp(NOW)).map(|(e, o)| (seen(e), o));
+                    let got = svc.prepare_remote_write(&scope, "Node", &body, None, Timestamp(NOW)).map(|(e, o)| (seen(e), o));
                     prop_assert_eq!(format!("{got:?}"), format!("{expected:?}"));
                 }
                 Ok(())
@@ -344,7 +350,7 @@ mod tests {
 
     #[test]
     fn the_series_cache_keeps_two_generations() {
-        let key = Arc::new(EncodedSeriesKey::new(SeriesKey { metric: MetricKey::new("NS", "m", vec![]), unit: Unit::None }).unwrap());
+        let key = Arc::new(EncodedSeriesKey::new(SeriesKey { metric: MetricKey::new("NS", "m", vec![]), unit: Unit::None }));
         let mut cache = SeriesCache::default();
         let n = SeriesCache::GENERATION;
         for i in 0..3 * n {
