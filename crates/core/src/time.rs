@@ -68,6 +68,7 @@ impl Timestamp {
     }
 
     /// Rounds down to a multiple of `step_ms` (which must be positive).
+    #[inline]
     pub fn floor_to(self, step_ms: i64) -> Self {
         Timestamp(self.0 - self.0.rem_euclid(step_ms))
     }

@@ -214,20 +214,28 @@ where
     I::IntoIter: Clone + ExactSizeIterator,
 {
     let samples = samples.into_iter();
-    let mut out = Vec::with_capacity(16 + samples.len() * 3);
     let singles = samples.clone().next().map(|f| f.resolution).filter(|r| samples.clone().all(|s| s.resolution == *r && matches!(s.value, SampleValue::Single(_))));
     let Some(resolution) = singles else {
-        out.push(GENERAL);
+        let mut out = vec![GENERAL];
         // A list of references serializes exactly as the list of samples.
         out.extend(postcard::to_allocvec(&samples.collect::<Vec<&Sample>>()).unwrap_or_default());
         return out;
     };
+    let ts: Vec<i64> = samples.clone().map(|s| s.ts.millis()).collect();
+    let values: Vec<f64> = samples.map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
+    encode_singles(resolution, &ts, &values)
+}
+
+/// Encodes single values at one resolution (`ts[i]` with `values[i]`, in time order) as one
+/// chunk: the bytes [`encode`] gives the same samples.
+pub fn encode_singles(resolution: u8, ts: &[i64], values: &[f64]) -> Vec<u8> {
+    debug_assert_eq!(ts.len(), values.len());
+    let mut out = Vec::with_capacity(16 + ts.len() * 3);
     out.push(SINGLES);
     out.push(resolution);
-    put_uvarint(&mut out, samples.len() as u64);
+    put_uvarint(&mut out, ts.len() as u64);
     let (mut prev_t, mut prev_d) = (0i64, 0i64);
-    for (i, s) in samples.clone().enumerate() {
-        let t = s.ts.millis();
+    for (i, &t) in ts.iter().enumerate() {
         match i {
             0 => put_uvarint(&mut out, zigzag(t)),
             _ => {
@@ -238,8 +246,7 @@ where
         }
         prev_t = t;
     }
-    let values: Vec<f64> = samples.map(|s| if let SampleValue::Single(v) = s.value { v } else { 0.0 }).collect();
-    match decimal_exponent(&values) {
+    match decimal_exponent(values) {
         Some(e) => {
             let scale = 10f64.powi(e as i32);
             let m: Vec<i64> = values.iter().map(|v| (v * scale).round() as i64).collect();
@@ -248,7 +255,7 @@ where
         None => {
             out.push(XOR);
             let mut prev = 0u64;
-            for v in &values {
+            for v in values {
                 let x = v.to_bits() ^ prev;
                 prev = v.to_bits();
                 if x == 0 {

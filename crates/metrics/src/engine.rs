@@ -221,6 +221,77 @@ fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Ar
     Ok(out)
 }
 
+/// One sample waiting in the head, with the LSN of the log record it came in: 32 bytes
+/// (a [`Sample`] and its LSN would be 64), so the log's writer thread, a flush and a read
+/// of the head move half the memory. Single values, nearly every sample, are held as they
+/// are; anything else is boxed.
+#[derive(Clone, Debug, PartialEq)]
+enum HeadSample {
+    /// A single value.
+    Single { lsn: u64, ts: Timestamp, value: f64, resolution: u8 },
+    /// A statistic set, a distribution or a rolled-up step.
+    Other { lsn: u64, sample: Box<Sample> },
+}
+
+impl HeadSample {
+    fn new(lsn: u64, sample: Sample) -> Self {
+        match sample.value {
+            SampleValue::Single(value) => HeadSample::Single { lsn, ts: sample.ts, value, resolution: sample.resolution },
+            _ => HeadSample::Other { lsn, sample: Box::new(sample) },
+        }
+    }
+
+    fn lsn(&self) -> u64 {
+        match self {
+            HeadSample::Single { lsn, .. } | HeadSample::Other { lsn, .. } => *lsn,
+        }
+    }
+
+    fn ts(&self) -> Timestamp {
+        match self {
+            HeadSample::Single { ts, .. } => *ts,
+            HeadSample::Other { sample, .. } => sample.ts,
+        }
+    }
+
+    /// Calls `f` with the sample.
+    fn with<R>(&self, f: impl FnOnce(&Sample) -> R) -> R {
+        match self {
+            HeadSample::Single { ts, value, resolution, .. } => f(&Sample { ts: *ts, resolution: *resolution, value: SampleValue::Single(*value) }),
+            HeadSample::Other { sample, .. } => f(sample),
+        }
+    }
+
+    /// The sample.
+    fn to_sample(&self) -> Sample {
+        self.with(Sample::clone)
+    }
+}
+
+/// Encodes one chunk of a series' head samples (in time order): single values at one
+/// resolution straight from the head, anything else through [`Sample`]s.
+fn encode_chunk(run: &[HeadSample], ts: &mut Vec<i64>, values: &mut Vec<f64>) -> Vec<u8> {
+    let resolution = match run.first() {
+        Some(HeadSample::Single { resolution, .. }) => *resolution,
+        _ => 0,
+    };
+    ts.clear();
+    values.clear();
+    for s in run {
+        match s {
+            HeadSample::Single { ts: t, value, resolution: r, .. } if *r == resolution => {
+                ts.push(t.millis());
+                values.push(*value);
+            }
+            _ => {
+                let samples: Vec<Sample> = run.iter().map(HeadSample::to_sample).collect();
+                return crate::chunk::encode(&samples);
+            }
+        }
+    }
+    crate::chunk::encode_singles(resolution, ts, values)
+}
+
 /// What the head knows about one series.
 #[derive(Default)]
 pub(crate) struct SeriesState {
@@ -230,7 +301,7 @@ pub(crate) struct SeriesState {
     /// leaves the buffer: a busy series goes on writing into the same memory, flush after
     /// flush, instead of growing a fresh buffer on the log's writer thread (the allocator's
     /// copies and the kernel's page faults).
-    head: Vec<(u64, Sample)>,
+    head: Vec<HeadSample>,
     /// Flushes in a row that found nothing new for the series; at [`IDLE_FLUSHES`] its
     /// buffer is released.
     idle_flushes: u8,
@@ -329,7 +400,7 @@ impl Partition {
 struct Head {
     partitions: HashMap<PartitionKey, Partition>,
     /// Emptied buffers of earlier flushes, for the next ones to take samples into.
-    flush_buffers: Vec<Vec<(u64, Sample)>>,
+    flush_buffers: Vec<Vec<HeadSample>>,
     samples: usize,
     oldest_unflushed: Option<Timestamp>,
     /// The lowest LSN of a sample still in the head (not yet in a segment).
@@ -545,9 +616,9 @@ impl MetricStore {
             let head = self.head.0.lock();
             if let Some(p) = head.partitions.get(&pkey) {
                 for (i, key) in keys.iter().enumerate() {
-                    for (_, s) in p.get(key).map_or(&[][..], |st| &st.head[..]) {
-                        if s.ts >= from && s.ts < to {
-                            visit(&mut state, i, Run::Sample(s));
+                    for s in p.get(key).map_or(&[][..], |st| &st.head[..]) {
+                        if s.ts() >= from && s.ts() < to {
+                            s.with(|s| visit(&mut state, i, Run::Sample(s)));
                         }
                     }
                 }
@@ -762,7 +833,7 @@ struct TakenSeries {
 #[derive(Default)]
 struct Taken {
     series: Vec<TakenSeries>,
-    samples: Vec<(u64, Sample)>,
+    samples: Vec<HeadSample>,
 }
 
 /// The taken series of one partition (shared with the blocking task that encodes them).
@@ -817,14 +888,22 @@ fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Opti
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
     let mut samples = 0;
+    let (mut ts, mut values) = (Vec::new(), Vec::new());
     for (kb, i) in keyed {
         let s = &series[i];
         let series_samples = &mut all[s.range.clone()];
-        series_samples.sort_by_key(|(_, sample)| sample.ts);
+        if !series_samples.is_sorted_by_key(HeadSample::ts) {
+            series_samples.sort_by_key(HeadSample::ts);
+        }
         // One chunk per hour the series has samples in.
-        for run in series_samples.chunk_by(|a, b| a.1.ts.floor_to(RAW_CHUNK_MS) == b.1.ts.floor_to(RAW_CHUNK_MS)) {
-            let bytes = crate::chunk::encode(run.iter().map(|(_, sample)| sample));
-            data.push(RecordRef { key: &kb, ts: run[0].1.ts.millis(), value: &bytes }).map_err(internal)?;
+        let mut rest = &series_samples[..];
+        while let Some(first) = rest.first() {
+            let hour_end = first.ts().floor_to(RAW_CHUNK_MS).millis().saturating_add(RAW_CHUNK_MS);
+            // (At least the first: an hour that ends past the last timestamp still holds it.)
+            let (run, after) = rest.split_at(rest.partition_point(|x| x.ts().millis() < hour_end).max(1));
+            let bytes = encode_chunk(run, &mut ts, &mut values);
+            data.push(RecordRef { key: kb, ts: first.ts().millis(), value: &bytes }).map_err(internal)?;
+            rest = after;
         }
         samples += series_samples.len();
         index.push(Record { key: kb.to_vec(), ts: s.last_ingest.millis(), value: Vec::new() });
@@ -843,7 +922,7 @@ impl Head {
             st.index_dirty = true;
             st.idle_flushes = 0;
             n += samples.len();
-            st.head.extend(samples.into_iter().map(|s| (lsn, s)));
+            st.head.extend(samples.into_iter().map(|s| HeadSample::new(lsn, s)));
         }
         self.samples += n;
         if self.oldest_unflushed.is_none() {
@@ -866,8 +945,8 @@ impl Head {
             let mut taken = Taken { series: Vec::new(), samples: self.flush_buffers.pop().unwrap_or_default() };
             taken.samples.reserve(part.series.iter().map(|s| s.state.head.len()).sum());
             for HeadSeries { key, state: st } in &mut part.series {
-                debug_assert!(st.head.windows(2).all(|w| w[0].0 <= w[1].0), "head samples out of LSN order");
-                let n = st.head.partition_point(|(lsn, _)| *lsn <= watermark);
+                debug_assert!(st.head.windows(2).all(|w| w[0].lsn() <= w[1].lsn()), "head samples out of LSN order");
+                let n = st.head.partition_point(|s| s.lsn() <= watermark);
                 if st.head.is_empty() {
                     st.idle_flushes = st.idle_flushes.saturating_add(1);
                     if st.idle_flushes >= IDLE_FLUSHES {
@@ -901,7 +980,7 @@ impl Head {
         // Series after series from the end: each one's samples are the buffer's tail.
         while let Some(series) = taken.series.pop() {
             let mut samples = taken.samples.split_off(series.range.start);
-            samples.sort_by_key(|(lsn, _)| *lsn);
+            samples.sort_by_key(HeadSample::lsn);
             let st = p.state_mut(series.key);
             samples.append(&mut st.head);
             st.head = samples;
@@ -910,7 +989,7 @@ impl Head {
     }
 
     /// Keeps an emptied flush buffer for the next flush.
-    fn recycle(&mut self, buffer: Vec<(u64, Sample)>) {
+    fn recycle(&mut self, buffer: Vec<HeadSample>) {
         debug_assert!(buffer.is_empty());
         if self.flush_buffers.len() < SPARE_FLUSH_BUFFERS {
             self.flush_buffers.push(buffer);
@@ -919,7 +998,7 @@ impl Head {
 
     /// The lowest LSN of any sample in the head.
     fn min_lsn(&self) -> Option<u64> {
-        self.partitions.values().flat_map(|p| &p.series).filter_map(|s| s.state.head.first().map(|(l, _)| *l)).min()
+        self.partitions.values().flat_map(|p| &p.series).filter_map(|s| s.state.head.first().map(HeadSample::lsn)).min()
     }
 }
 
@@ -1007,7 +1086,24 @@ mod tests {
         assert_eq!(a.series.len(), 4);
     }
 
+    #[test]
+    fn a_head_sample_is_half_a_sample_and_its_lsn() {
+        assert_eq!(std::mem::size_of::<HeadSample>(), 32);
+        assert_eq!(std::mem::size_of::<(u64, Sample)>(), 64);
+    }
+
     proptest! {
+        /// A head chunk encodes exactly as its samples do, and reads back as them.
+        #[test]
+        fn head_chunks_encode_as_their_samples(raw in proptest::collection::vec((0i64..1_000_000, arb_value(), prop_oneof![Just(1u8), Just(60u8)]), 1..40)) {
+            let mut samples: Vec<Sample> = raw.into_iter().map(|(t, value, resolution)| Sample { ts: Timestamp(t), resolution, value }).collect();
+            samples.sort_by_key(|s| s.ts);
+            let head: Vec<HeadSample> = samples.iter().cloned().enumerate().map(|(i, s)| HeadSample::new(i as u64, s)).collect();
+            prop_assert_eq!(head.iter().map(HeadSample::to_sample).collect::<Vec<_>>(), samples.clone());
+            let bytes = encode_chunk(&head, &mut Vec::new(), &mut Vec::new());
+            prop_assert_eq!(&bytes, &crate::chunk::encode(&samples));
+        }
+
         #[test]
         fn partition_lookups_listings_and_ranges_agree_with_a_sorted_set(names in proptest::collection::vec("[a-e]{1,3}", 0..200), lo in "[a-e]{0,2}") {
             let mut part = Partition::default();
