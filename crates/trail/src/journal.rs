@@ -154,9 +154,12 @@ impl Journal {
     /// sits in a log file the log has moved on from, and compacts the stream after a flush (only flushes add segments). Deterministic for a
     /// given `now`.
     pub async fn tick(&self, now: Timestamp) -> Result<usize, String> {
+        // The first LSN of the file being written, read before the journal's lock (never
+        // one lock inside the other).
+        let current_file = if self.opts.flush_behind_log_file { self.log.files().last().copied() } else { None };
         let due = {
             let st = self.state.0.lock();
-            let behind = |lsn: u64| self.opts.flush_behind_log_file && self.log.files().last().is_some_and(|&current| lsn < current);
+            let behind = |lsn: u64| current_file.is_some_and(|current| lsn < current);
             st.pending.len() >= self.opts.flush_max_records || st.pending.front().is_some_and(|&(lsn, ref e)| now.millis() - e.time >= self.opts.flush_max_age_ms || behind(lsn))
         };
         if !due {
