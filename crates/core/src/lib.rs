@@ -12,6 +12,7 @@ pub mod ids;
 pub mod param;
 pub mod principal;
 pub mod time;
+pub mod varint;
 
 pub use activity::ActivityRecord;
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};

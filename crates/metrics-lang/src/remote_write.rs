@@ -15,6 +15,7 @@
 //! (`watchtrail_metrics::ops`), with the same rules as PutMetricData.
 
 use std::borrow::Cow;
+use watchtrail_core::varint::read_uvarint;
 use std::ops::Range;
 
 /// Largest decompressed body accepted (a 1,048,576-sample request is about 20 MB).
@@ -130,30 +131,7 @@ impl<'a> Cursor<'a> {
 
     #[inline]
     fn varint(&mut self) -> Result<u64, DecodeError> {
-        // One byte: every key and most lengths.
-        if let Some(&b) = self.buf.get(self.pos) {
-            if b < 0x80 {
-                self.pos += 1;
-                return Ok(u64::from(b));
-            }
-        }
-        self.varint_slow()
-    }
-
-    fn varint_slow(&mut self) -> Result<u64, DecodeError> {
-        let mut value = 0u64;
-        for i in 0..10 {
-            let Some(&b) = self.buf.get(self.pos) else { return Err(malformed("a varint runs past the end")) };
-            self.pos += 1;
-            if i == 9 && b > 1 {
-                return Err(malformed("invalid varint"));
-            }
-            value |= u64::from(b & 0x7f) << (7 * i);
-            if b < 0x80 {
-                return Ok(value);
-            }
-        }
-        Err(malformed("invalid varint"))
+        read_uvarint(self.buf, &mut self.pos).ok_or_else(|| malformed("invalid varint"))
     }
 
     /// A field's number and wire type.

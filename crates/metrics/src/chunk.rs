@@ -24,6 +24,7 @@
 //!
 //! Decoding never panics on arbitrary bytes; it reports them as corrupt.
 
+use watchtrail_core::varint::{put_uvarint, read_uvarint, unzigzag, zigzag};
 use crate::model::{Sample, SampleValue};
 use watchtrail_core::Timestamp;
 
@@ -44,14 +45,6 @@ impl std::fmt::Display for ChunkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "corrupt sample chunk: {}", self.0)
     }
-}
-
-fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
 }
 
 /// Bytes `put_uvarint` writes for `v`.
@@ -153,14 +146,6 @@ fn encode_mantissas(e: u8, m: &[i64], out: &mut Vec<u8>) {
     }
 }
 
-fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
-
 struct Reader<'a> {
     b: &'a [u8],
     at: usize,
@@ -175,29 +160,7 @@ impl Reader<'_> {
 
     #[inline]
     fn uvarint(&mut self) -> Result<u64, ChunkError> {
-        // Most varints in a chunk are one byte (a steady scrape's zero timestamp deltas).
-        if let Some(&b) = self.b.get(self.at) {
-            if b < 0x80 {
-                self.at += 1;
-                return Ok(u64::from(b));
-            }
-        }
-        self.uvarint_long()
-    }
-
-    fn uvarint_long(&mut self) -> Result<u64, ChunkError> {
-        let mut v = 0u64;
-        for shift in (0..70).step_by(7) {
-            let b = self.byte()?;
-            if shift == 63 && b > 1 {
-                return Err(ChunkError("varint overflow".into()));
-            }
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err(ChunkError("varint too long".into()))
+        read_uvarint(self.b, &mut self.at).ok_or_else(|| ChunkError("truncated or overlong varint".into()))
     }
 
     #[inline]

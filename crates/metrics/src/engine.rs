@@ -28,6 +28,7 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::path::Path;
 use std::sync::Arc;
+use watchtrail_core::varint::{put_uvarint, zigzag};
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
     BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, StoreError, WalOptions,
@@ -173,21 +174,14 @@ impl HeadKey for Arc<EncodedSeriesKey> {
     }
 }
 
-/// postcard's varint.
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push(v as u8 | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
+/// postcard's signed integers: zigzag varints.
 fn put_i64(out: &mut Vec<u8>, v: i64) {
-    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
+    put_uvarint(out, zigzag(v));
 }
 
+/// postcard's strings: the length, then the bytes.
 fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_varint(out, s.len() as u64);
+    put_uvarint(out, s.len() as u64);
     out.extend_from_slice(s.as_bytes());
 }
 
@@ -202,10 +196,10 @@ fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Ar
     put_str(&mut out, account);
     put_str(&mut out, region);
     put_i64(&mut out, received);
-    put_varint(&mut out, series.len() as u64);
+    put_uvarint(&mut out, series.len() as u64);
     for (key, samples) in series {
         out.extend_from_slice(&key.bytes);
-        put_varint(&mut out, samples.len() as u64);
+        put_uvarint(&mut out, samples.len() as u64);
         for sample in samples {
             match sample.value {
                 SampleValue::Single(v) => {

@@ -1,23 +1,6 @@
 //! Small, panic-free byte encoding helpers shared by the WAL and the segment format.
 
-/// Appends `v` as an unsigned LEB128 varint (1 to 10 bytes).
-pub(crate) fn put_uvarint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-/// Maps a signed value onto an unsigned one so that small magnitudes stay small.
-pub(crate) fn zigzag(v: i64) -> u64 {
-    ((v << 1) ^ (v >> 63)) as u64
-}
-
-/// Inverse of [`zigzag`].
-pub(crate) fn unzigzag(v: u64) -> i64 {
-    ((v >> 1) as i64) ^ -((v & 1) as i64)
-}
+pub(crate) use watchtrail_core::varint::{put_uvarint, unzigzag, zigzag};
 
 /// A bounds-checked little-endian reader over a byte slice; every accessor returns `None`
 /// instead of panicking when the input is too short or malformed.
@@ -73,20 +56,7 @@ impl<'a> Reader<'a> {
 
     /// Unsigned LEB128 varint; `None` when truncated or longer than 64 bits.
     pub(crate) fn uvarint(&mut self) -> Option<u64> {
-        let mut v: u64 = 0;
-        for i in 0..10u32 {
-            let b = *self.buf.get(self.pos)?;
-            self.pos += 1;
-            let low = u64::from(b & 0x7f);
-            if i == 9 && low > 1 {
-                return None;
-            }
-            v |= low << (7 * i);
-            if b & 0x80 == 0 {
-                return Some(v);
-            }
-        }
-        None
+        watchtrail_core::varint::read_uvarint(self.buf, &mut self.pos)
     }
 
     /// A varint that must fit in `usize` and be at most `remaining()` (used for lengths).
