@@ -19,16 +19,17 @@
 
 use crate::error::{MetricsError, Result};
 use crate::chunk::{Run, Scratch};
-use crate::model::{Sample, SampleValue, SeriesKey};
+use crate::model::{Sample, SeriesKey};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use futures::future::BoxFuture;
-use std::collections::{BTreeMap, HashMap};
-use std::hash::BuildHasher;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use watchtrail_core::varint::{put_uvarint, zigzag};
+pub use crate::log_part::EncodedSeriesKey;
+use crate::head_sample::{encode_chunk, HeadSample};
+use crate::partition::{HeadKey, HeadSeries, Partition};
+use crate::log_part::{encode_series_batch, group_by_series, SeriesBatch, WalBatch};
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
     BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, StoreError, WalOptions,
@@ -82,314 +83,12 @@ impl Default for MetricStoreOptions {
     }
 }
 
-/// One commit-log part of earlier builds ([`PartKind::Metrics`]): a key per sample. Still
-/// replayed; new writes are [`SeriesBatch`]es.
-#[derive(Serialize, Deserialize)]
-struct WalBatch {
-    account: String,
-    region: String,
-    received: i64,
-    entries: Vec<(SeriesKey, Sample)>,
-}
-
-/// One commit-log part ([`PartKind::MetricSeries`]): the samples of one call, each series'
-/// key once.
-#[derive(Serialize, Deserialize)]
-struct SeriesBatch {
-    account: String,
-    region: String,
-    received: i64,
-    series: Vec<(SeriesKey, Vec<Sample>)>,
-}
-
-impl From<WalBatch> for SeriesBatch {
-    fn from(b: WalBatch) -> SeriesBatch {
-        SeriesBatch { account: b.account, region: b.region, received: b.received, series: group_by_series(b.entries) }
-    }
-}
-
-/// Consecutive samples of one series grouped (order kept).
-fn group_by_series(entries: Vec<(SeriesKey, Sample)>) -> Vec<(SeriesKey, Vec<Sample>)> {
-    let mut out: Vec<(SeriesKey, Vec<Sample>)> = Vec::new();
-    for (key, sample) in entries {
-        match out.last_mut() {
-            Some((k, v)) if *k == key => v.push(sample),
-            _ => out.push((key, vec![sample])),
-        }
-    }
-    out
-}
-
-/// A series key together with the bytes the commit log and the segments store it as, built
-/// once: a writer that sees the same series again (the remote-write receiver keeps these per
-/// label set) neither validates, builds nor encodes its key again, and the head finds the
-/// series by the slot it noted here instead of hashing and comparing the key.
-#[derive(Debug)]
-pub struct EncodedSeriesKey {
-    key: SeriesKey,
-    bytes: Box<[u8]>,
-    /// The slot the head last found this key at (`u32::MAX`: none yet). A hint: the head
-    /// uses it only when that slot holds this very key.
-    slot: AtomicU32,
-}
-
-impl EncodedSeriesKey {
-    /// Encodes `key`.
-    pub fn new(key: SeriesKey) -> Self {
-        // Strings, lists of known length and unit variants: postcard cannot fail on them.
-        let bytes = encode(&key).expect("a series key always encodes").into_boxed_slice();
-        EncodedSeriesKey { key, bytes, slot: AtomicU32::new(u32::MAX) }
-    }
-
-    /// The key.
-    pub fn key(&self) -> &SeriesKey {
-        &self.key
-    }
-
-    /// Its stored encoding.
-    pub fn bytes(&self) -> &[u8] {
-        &self.bytes
-    }
-}
-
-/// A series key as a batch carries it to the head: owned (a replayed record) or shared (a
-/// new write, whose key may know its slot).
-trait HeadKey {
-    /// The series' slot in `part`, created if the series is new.
-    fn slot_in(self, part: &mut Partition) -> usize;
-}
-
-impl HeadKey for SeriesKey {
-    fn slot_in(self, part: &mut Partition) -> usize {
-        match part.find(&self) {
-            Some(slot) => slot,
-            None => part.insert(Arc::new(EncodedSeriesKey::new(self))),
-        }
-    }
-}
-
-impl HeadKey for Arc<EncodedSeriesKey> {
-    fn slot_in(self, part: &mut Partition) -> usize {
-        part.slot_of_shared(&self)
-    }
-}
-
-/// postcard's signed integers: zigzag varints.
-fn put_i64(out: &mut Vec<u8>, v: i64) {
-    put_uvarint(out, zigzag(v));
-}
-
-/// postcard's strings: the length, then the bytes.
-fn put_str(out: &mut Vec<u8>, s: &str) {
-    put_uvarint(out, s.len() as u64);
-    out.extend_from_slice(s.as_bytes());
-}
-
-/// The commit-log part of a write: exactly the bytes postcard gives the [`SeriesBatch`] of
-/// these series (which replay decodes), written from each key's stored encoding instead of
-/// serializing every key again.
-fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Arc<EncodedSeriesKey>, Vec<Sample>)]) -> Result<Vec<u8>> {
-    let keys: usize = series.iter().map(|(k, _)| k.bytes.len() + 5).sum();
-    let samples: usize = series.iter().map(|(_, s)| s.len()).sum();
-    // A single value is at most 10 + 1 + 1 + 8 bytes.
-    let mut out = Vec::with_capacity(account.len() + region.len() + 32 + keys + samples * 20);
-    put_str(&mut out, account);
-    put_str(&mut out, region);
-    put_i64(&mut out, received);
-    put_uvarint(&mut out, series.len() as u64);
-    for (key, samples) in series {
-        out.extend_from_slice(&key.bytes);
-        put_uvarint(&mut out, samples.len() as u64);
-        for sample in samples {
-            match sample.value {
-                SampleValue::Single(v) => {
-                    put_i64(&mut out, sample.ts.millis());
-                    out.push(sample.resolution);
-                    out.push(0); // the variant's index
-                    out.extend_from_slice(&v.to_le_bytes());
-                }
-                _ => out = postcard::to_extend(sample, out).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?,
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// One sample waiting in the head, with the LSN of the log record it came in: 32 bytes
-/// (a [`Sample`] and its LSN would be 64), so the log's writer thread, a flush and a read
-/// of the head move half the memory. Single values, nearly every sample, are held as they
-/// are; anything else is boxed.
-#[derive(Clone, Debug, PartialEq)]
-enum HeadSample {
-    /// A single value.
-    Single { lsn: u64, ts: Timestamp, value: f64, resolution: u8 },
-    /// A statistic set, a distribution or a rolled-up step.
-    Other { lsn: u64, sample: Box<Sample> },
-}
-
-impl HeadSample {
-    fn new(lsn: u64, sample: Sample) -> Self {
-        match sample.value {
-            SampleValue::Single(value) => HeadSample::Single { lsn, ts: sample.ts, value, resolution: sample.resolution },
-            _ => HeadSample::Other { lsn, sample: Box::new(sample) },
-        }
-    }
-
-    fn lsn(&self) -> u64 {
-        match self {
-            HeadSample::Single { lsn, .. } | HeadSample::Other { lsn, .. } => *lsn,
-        }
-    }
-
-    fn ts(&self) -> Timestamp {
-        match self {
-            HeadSample::Single { ts, .. } => *ts,
-            HeadSample::Other { sample, .. } => sample.ts,
-        }
-    }
-
-    /// Calls `f` with the sample.
-    fn with<R>(&self, f: impl FnOnce(&Sample) -> R) -> R {
-        match self {
-            HeadSample::Single { ts, value, resolution, .. } => f(&Sample { ts: *ts, resolution: *resolution, value: SampleValue::Single(*value) }),
-            HeadSample::Other { sample, .. } => f(sample),
-        }
-    }
-
-    /// The sample.
-    fn to_sample(&self) -> Sample {
-        self.with(Sample::clone)
-    }
-}
-
-/// Encodes one chunk of a series' head samples (in time order): single values at one
-/// resolution straight from the head, anything else through [`Sample`]s.
-fn encode_chunk(run: &[HeadSample], ts: &mut Vec<i64>, values: &mut Vec<f64>) -> Vec<u8> {
-    let resolution = match run.first() {
-        Some(HeadSample::Single { resolution, .. }) => *resolution,
-        _ => 0,
-    };
-    ts.clear();
-    values.clear();
-    for s in run {
-        match s {
-            HeadSample::Single { ts: t, value, resolution: r, .. } if *r == resolution => {
-                ts.push(t.millis());
-                values.push(*value);
-            }
-            _ => {
-                let samples: Vec<Sample> = run.iter().map(HeadSample::to_sample).collect();
-                return crate::chunk::encode(&samples);
-            }
-        }
-    }
-    crate::chunk::encode_singles(resolution, ts, values)
-}
-
-/// What the head knows about one series.
-#[derive(Default)]
-pub(crate) struct SeriesState {
-    /// When data for the series last arrived.
-    pub last_ingest: Timestamp,
-    /// Samples not yet in a segment, tagged with their WAL LSN. A flush moves them out and
-    /// leaves the buffer: a busy series goes on writing into the same memory, flush after
-    /// flush, instead of growing a fresh buffer on the log's writer thread (the allocator's
-    /// copies and the kernel's page faults).
-    head: Vec<HeadSample>,
-    /// Flushes in a row that found nothing new for the series; at [`IDLE_FLUSHES`] its
-    /// buffer is released.
-    idle_flushes: u8,
-    /// The series index entry changed since the last flush.
-    index_dirty: bool,
-}
-
 /// Flushes in a row without a new sample after which a series' head buffer is released.
-const IDLE_FLUSHES: u8 = 2;
+pub(crate) const IDLE_FLUSHES: u8 = 2;
 /// Emptied flush buffers kept for the next flushes (one per partition flushed at once).
 const SPARE_FLUSH_BUFFERS: usize = 4;
 
 type PartitionKey = (String, String);
-
-/// One series of a partition: its key (shared with the writers that know it) and state.
-struct HeadSeries {
-    key: Arc<EncodedSeriesKey>,
-    state: SeriesState,
-}
-
-/// The series of one account and region. A series keeps its slot (index into `series`) for
-/// the life of the process.
-#[derive(Default)]
-pub(crate) struct Partition {
-    series: Vec<HeadSeries>,
-    /// Slots by key hash, for lookups by key.
-    index: hashbrown::HashTable<u32>,
-    hasher: foldhash::fast::RandomState,
-    /// Slots in key order, for listings and range scans.
-    order: BTreeMap<SeriesKey, u32>,
-}
-
-impl Partition {
-    /// The slot of `key`, if the series exists.
-    fn find(&self, key: &SeriesKey) -> Option<usize> {
-        let hash = self.hasher.hash_one(key);
-        self.index.find(hash, |&slot| self.series[slot as usize].key.key == *key).map(|&slot| slot as usize)
-    }
-
-    /// Adds a new series; returns its slot.
-    fn insert(&mut self, key: Arc<EncodedSeriesKey>) -> usize {
-        let slot = self.series.len();
-        let hash = self.hasher.hash_one(&key.key);
-        self.order.insert(key.key.clone(), slot as u32);
-        key.slot.store(slot as u32, Ordering::Relaxed);
-        self.series.push(HeadSeries { key, state: SeriesState::default() });
-        let Partition { series, index, hasher, .. } = self;
-        index.insert_unique(hash, slot as u32, |&s| hasher.hash_one(&series[s as usize].key.key));
-        slot
-    }
-
-    /// The slot of a shared key: the one it noted when that slot holds this very key, else
-    /// found (or created) by the key, and noted.
-    fn slot_of_shared(&mut self, key: &Arc<EncodedSeriesKey>) -> usize {
-        let hint = key.slot.load(Ordering::Relaxed) as usize;
-        if self.series.get(hint).is_some_and(|s| Arc::ptr_eq(&s.key, key)) {
-            return hint;
-        }
-        match self.find(&key.key) {
-            Some(slot) => {
-                key.slot.store(slot as u32, Ordering::Relaxed);
-                slot
-            }
-            None => self.insert(key.clone()),
-        }
-    }
-
-    /// The state of `key`, created (empty) if the series is new.
-    fn state_mut(&mut self, key: impl HeadKey) -> &mut SeriesState {
-        let slot = key.slot_in(self);
-        &mut self.series[slot].state
-    }
-
-    /// The state of `key`, if the series exists.
-    pub(crate) fn get(&self, key: &SeriesKey) -> Option<&SeriesState> {
-        self.find(key).map(|slot| &self.series[slot].state)
-    }
-
-    /// Every series in key order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&SeriesKey, &SeriesState)> + '_ {
-        self.order.iter().map(|(k, &slot)| (k, &self.series[slot as usize].state))
-    }
-
-    /// Every series in no particular order (cheaper than [`Partition::iter`] for a caller
-    /// that filters first and sorts what is left).
-    pub(crate) fn iter_unordered(&self) -> impl Iterator<Item = (&SeriesKey, &SeriesState)> + '_ {
-        self.series.iter().map(|s| (&s.key.key, &s.state))
-    }
-
-    /// The series from `lo` on, in key order.
-    pub(crate) fn range_from<'a>(&'a self, lo: &SeriesKey) -> impl Iterator<Item = (&'a SeriesKey, &'a SeriesState)> + 'a {
-        self.order.range::<SeriesKey, _>((std::ops::Bound::Included(lo), std::ops::Bound::Unbounded)).map(|(k, &slot)| (k, &self.series[slot as usize].state))
-    }
-}
 
 struct Head {
     partitions: HashMap<PartitionKey, Partition>,
@@ -451,11 +150,11 @@ fn index_stream(p: &PartitionKey) -> String {
     format!("metrics-index/{}/{}", p.0, p.1)
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+pub(crate) fn encode<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     postcard::to_allocvec(v).map_err(|e| MetricsError::Internal(format!("encode: {e}")))
 }
 
-fn decode<'a, T: Deserialize<'a>>(b: &'a [u8]) -> Result<T> {
+pub(crate) fn decode<'a, T: Deserialize<'a>>(b: &'a [u8]) -> Result<T> {
     postcard::from_bytes(b).map_err(|e| MetricsError::Internal(format!("decode: {e}")))
 }
 
@@ -999,27 +698,8 @@ impl Head {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Dimension, MetricKey, Rolled, Unit};
-    use proptest::prelude::*;
-
-    fn arb_value() -> impl Strategy<Value = SampleValue> {
-        prop_oneof![
-            4 => any::<f64>().prop_map(SampleValue::Single),
-            1 => (any::<f64>(), any::<f64>(), any::<f64>(), any::<f64>()).prop_map(|(count, sum, min, max)| SampleValue::Stats { count, sum, min, max }),
-            1 => proptest::collection::vec((any::<f64>(), any::<f64>()), 0..4).prop_map(SampleValue::Distribution),
-            1 => (any::<u32>(), any::<f64>(), proptest::option::of(proptest::collection::vec((any::<f64>(), any::<f64>()), 0..3)))
-                .prop_map(|(step_s, count, values)| SampleValue::Rolled(Box::new(Rolled { step_s, count, sum: count, min: 0.0, max: count, values }))),
-        ]
-    }
-
-    fn arb_series() -> impl Strategy<Value = (SeriesKey, Vec<Sample>)> {
-        let key = ("[A-Za-z/]{1,8}", "[a-z_]{1,12}", proptest::collection::vec(("[a-z]{1,6}", "\\PC{0,30}"), 0..4), any::<bool>()).prop_map(|(ns, name, dims, seconds)| SeriesKey {
-            metric: MetricKey::new(ns, name, dims.into_iter().map(|(n, v)| Dimension { name: n.into(), value: v.into() }).collect()),
-            unit: if seconds { Unit::Seconds } else { Unit::None },
-        });
-        let sample = (any::<i64>(), any::<u8>(), arb_value()).prop_map(|(t, resolution, value)| Sample { ts: Timestamp(t), resolution, value });
-        (key, proptest::collection::vec(sample, 0..6))
-    }
+    use crate::model::{MetricKey, SampleValue, Unit};
+    use crate::partition::SeriesState;
 
     fn one_series(ts: i64) -> Vec<(SeriesKey, Vec<Sample>)> {
         let key = SeriesKey { metric: MetricKey::new("NS", "m", vec![]), unit: Unit::None };
@@ -1055,82 +735,5 @@ mod tests {
         assert_eq!(head.samples, 0);
     }
 
-    fn named(name: &str) -> SeriesKey {
-        SeriesKey { metric: MetricKey::new("NS", name, vec![]), unit: Unit::None }
-    }
 
-    #[test]
-    fn a_shared_key_is_found_by_its_slot_only_where_that_slot_holds_it() {
-        let (mut a, mut b) = (Partition::default(), Partition::default());
-        let x = Arc::new(EncodedSeriesKey::new(named("x")));
-        for name in ["p", "q", "r"] {
-            a.state_mut(named(name)).last_ingest = Timestamp(1);
-        }
-        a.state_mut(x.clone()).last_ingest = Timestamp(7);
-        assert_eq!(x.slot.load(Ordering::Relaxed), 3, "the slot is noted");
-        // In another partition the hint points at a different series: found by key instead.
-        b.state_mut(named("y")).last_ingest = Timestamp(2);
-        b.state_mut(x.clone()).last_ingest = Timestamp(8);
-        assert_eq!(a.get(&named("x")).unwrap().last_ingest, Timestamp(7));
-        assert_eq!(b.get(&named("x")).unwrap().last_ingest, Timestamp(8));
-        assert_eq!(b.get(&named("y")).unwrap().last_ingest, Timestamp(2));
-        // The same key, built anew (no hint), is the same series.
-        a.state_mut(Arc::new(EncodedSeriesKey::new(named("x")))).last_ingest = Timestamp(9);
-        assert_eq!(a.get(&named("x")).unwrap().last_ingest, Timestamp(9));
-        assert_eq!(a.series.len(), 4);
-    }
-
-    #[test]
-    fn a_head_sample_is_half_a_sample_and_its_lsn() {
-        assert_eq!(std::mem::size_of::<HeadSample>(), 32);
-        assert_eq!(std::mem::size_of::<(u64, Sample)>(), 64);
-    }
-
-    proptest! {
-        /// A head chunk encodes exactly as its samples do, and reads back as them.
-        #[test]
-        fn head_chunks_encode_as_their_samples(raw in proptest::collection::vec((0i64..1_000_000, arb_value(), prop_oneof![Just(1u8), Just(60u8)]), 1..40)) {
-            let mut samples: Vec<Sample> = raw.into_iter().map(|(t, value, resolution)| Sample { ts: Timestamp(t), resolution, value }).collect();
-            samples.sort_by_key(|s| s.ts);
-            let head: Vec<HeadSample> = samples.iter().cloned().enumerate().map(|(i, s)| HeadSample::new(i as u64, s)).collect();
-            prop_assert_eq!(head.iter().map(HeadSample::to_sample).collect::<Vec<_>>(), samples.clone());
-            let bytes = encode_chunk(&head, &mut Vec::new(), &mut Vec::new());
-            prop_assert_eq!(&bytes, &crate::chunk::encode(&samples));
-        }
-
-        #[test]
-        fn partition_lookups_listings_and_ranges_agree_with_a_sorted_set(names in proptest::collection::vec("[a-e]{1,3}", 0..200), lo in "[a-e]{0,2}") {
-            let mut part = Partition::default();
-            let mut model = std::collections::BTreeMap::new();
-            for (i, n) in names.iter().enumerate() {
-                // Owned and shared keys alike.
-                let st = if i % 2 == 0 { part.state_mut(named(n)) } else { part.state_mut(Arc::new(EncodedSeriesKey::new(named(n)))) };
-                st.last_ingest = Timestamp(i as i64);
-                model.insert(named(n), Timestamp(i as i64));
-            }
-            prop_assert_eq!(part.series.len(), model.len());
-            let listed: Vec<_> = part.iter().map(|(k, st)| (k.clone(), st.last_ingest)).collect();
-            prop_assert_eq!(&listed, &model.clone().into_iter().collect::<Vec<_>>());
-            let ranged: Vec<_> = part.range_from(&named(&lo)).map(|(k, _)| k.clone()).collect();
-            prop_assert_eq!(ranged, model.range(named(&lo)..).map(|(k, _)| k.clone()).collect::<Vec<_>>());
-            let mut unordered: Vec<_> = part.iter_unordered().map(|(k, st)| (k.clone(), st.last_ingest)).collect();
-            unordered.sort();
-            prop_assert_eq!(unordered, listed);
-            for (k, t) in &model {
-                prop_assert_eq!(part.get(k).map(|st| st.last_ingest), Some(*t));
-            }
-            prop_assert!(part.get(&named("zz")).is_none());
-        }
-
-        /// Replay decodes what the write path encodes by hand with postcard's `SeriesBatch`.
-        #[test]
-        fn a_hand_encoded_batch_is_the_postcard_batch(account in "[0-9]{0,12}", region in "\\PC{0,12}", received in any::<i64>(), series in proptest::collection::vec(arb_series(), 0..5)) {
-            let shared: Vec<_> = series.iter().map(|(k, s)| (Arc::new(EncodedSeriesKey::new(k.clone())), s.clone())).collect();
-            let by_hand = encode_series_batch(&account, &region, received, &shared).unwrap();
-            let batch = SeriesBatch { account, region, received, series };
-            prop_assert_eq!(&by_hand, &encode(&batch).unwrap());
-            let back: SeriesBatch = decode(&by_hand).unwrap();
-            prop_assert_eq!(back.series.len(), batch.series.len());
-        }
-    }
 }
