@@ -216,8 +216,10 @@ pub struct RawSeries {
 /// label bytes are its [`RawWrite::identity`]) maps it without decoding its labels again.
 ///
 /// Malformed bodies are refused by the same rules prost applies to [`WriteRequest`], except
-/// that a label's UTF-8 is checked by [`RawWrite::labels`], not here; a property test and the
-/// `remote_write` fuzz target hold the two readers to the same series.
+/// that what is inside a label (its fields and their UTF-8) is checked by
+/// [`RawWrite::labels`], not here: equal label bytes checked once need not be checked again.
+/// A property test and the `remote_write` fuzz target hold `parse` followed by `labels` to
+/// prost.
 #[derive(Debug, Default)]
 pub struct RawWrite {
     series: Vec<RawSeries>,
@@ -254,18 +256,9 @@ impl RawWrite {
             match field {
                 1 => {
                     expect_wire(wire, LEN)?;
-                    let label = c.len_delimited()?;
-                    // The label's fields are checked now, its UTF-8 when it is mapped.
-                    let mut lc = Cursor::new(label);
-                    while !lc.at_end() {
-                        let (f, w) = lc.key()?;
-                        if f == 1 || f == 2 {
-                            expect_wire(w, LEN)?;
-                            lc.len_delimited()?;
-                        } else {
-                            lc.skip(f, w, IN_LABEL)?;
-                        }
-                    }
+                    // The label's own fields are read (and checked) by `labels`, only for a
+                    // series the caller has not seen before.
+                    c.len_delimited()?;
                     self.identities.extend_from_slice(&bytes[start..c.pos]);
                 }
                 2 => {
@@ -295,8 +288,8 @@ impl RawWrite {
         &self.samples[s.samples.clone()]
     }
 
-    /// The series' labels, decoded (a label that is not UTF-8 makes the body malformed, as
-    /// it does for prost).
+    /// The series' labels, decoded: a label with malformed fields or text that is not UTF-8
+    /// makes the body malformed, as it does for prost.
     pub fn labels(&self, s: &RawSeries) -> Result<Vec<Label>, DecodeError> {
         let mut labels = Vec::new();
         let mut c = Cursor::new(self.identity(s));
@@ -307,8 +300,15 @@ impl RawWrite {
             while !lc.at_end() {
                 let (f, w) = lc.key()?;
                 match f {
-                    1 => label.name = utf8(lc.len_delimited()?)?,
-                    2 => label.value = utf8(lc.len_delimited()?)?,
+                    1 | 2 => {
+                        expect_wire(w, LEN)?;
+                        let text = utf8(lc.len_delimited()?)?;
+                        if f == 1 {
+                            label.name = text;
+                        } else {
+                            label.value = text;
+                        }
+                    }
                     _ => lc.skip(f, w, IN_LABEL)?,
                 }
             }
