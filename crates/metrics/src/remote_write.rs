@@ -110,16 +110,17 @@ impl SeriesCache {
     }
 }
 
-/// The cache key of a series: account, region and namespace, each followed by a byte none of
-/// them has, then its label bytes. (Per account and region, so that a cached key's slot hint
-/// is always for the one partition it is written to.)
-fn cache_id(out: &mut Vec<u8>, scope: &Scope, namespace: &str, labels: &[u8]) {
-    out.clear();
+/// The start of the cache keys of a request's series: account, region and namespace, each
+/// followed by a byte none of them has; a series' key continues with its label bytes. (Per
+/// account and region, so that a cached key's slot hint is always for the one partition it
+/// is written to.)
+fn cache_prefix(scope: &Scope, namespace: &str) -> Vec<u8> {
+    let mut out = Vec::new();
     for part in [&scope.account, &scope.region, namespace] {
         out.extend_from_slice(part.as_bytes());
         out.push(0xff);
     }
-    out.extend_from_slice(labels);
+    out
 }
 
 /// What the labels of a series come to.
@@ -163,14 +164,18 @@ impl MetricsService {
         let bytes = rw::decompress(body, content_encoding).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
         let req = rw::RawWrite::parse(&bytes).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
         let mut out = RemoteWriteOutcome { series: req.series().len(), ..Default::default() };
-        let mut id = Vec::new();
-        let cached: Vec<Option<Arc<EncodedSeriesKey>>> = {
+        // Each series' cached key, or (for a series not cached) its cache id, to insert with
+        // the key once built.
+        let mut id = cache_prefix(scope, namespace);
+        let prefix = id.len();
+        let cached: Vec<std::result::Result<Arc<EncodedSeriesKey>, Box<[u8]>>> = {
             let mut cache = self.remote_series.lock();
             req.series()
                 .iter()
                 .map(|s| {
-                    cache_id(&mut id, scope, namespace, req.identity(s));
-                    cache.get(&id)
+                    id.truncate(prefix);
+                    id.extend_from_slice(req.identity(s));
+                    cache.get(&id).ok_or_else(|| id.as_slice().into())
                 })
                 .collect()
         };
@@ -185,14 +190,13 @@ impl MetricsService {
             let samples = req.samples(s);
             let finite = samples.iter().filter(|x| x.value.is_finite()).count();
             let key = match cached {
-                Some(key) => key,
-                None => {
+                Ok(key) => key,
+                Err(id) => {
                     let labels = req.labels(s).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
                     match series_key(namespace, labels) {
                         Mapped::Key(key) => {
                             let key = Arc::new(key);
-                            cache_id(&mut id, scope, namespace, req.identity(s));
-                            new_keys.push((id.as_slice().into(), key.clone()));
+                            new_keys.push((id, key.clone()));
                             key
                         }
                         Mapped::Unnamed(why) => {
