@@ -209,12 +209,9 @@ pub fn encode_singles(resolution: u8, ts: &[i64], values: &[f64]) -> Vec<u8> {
         }
         prev_t = t;
     }
-    match decimal_exponent(values) {
-        Some(e) => {
-            let scale = 10f64.powi(e as i32);
-            let m: Vec<i64> = values.iter().map(|v| (v * scale).round() as i64).collect();
-            encode_mantissas(e as u8, &m, &mut out);
-        }
+    let mut m = Vec::with_capacity(values.len());
+    match decimal_mantissas(values, &mut m) {
+        Some(e) => encode_mantissas(e as u8, &m, &mut out),
         None => {
             out.push(XOR);
             let mut prev = 0u64;
@@ -237,19 +234,66 @@ pub fn encode_singles(resolution: u8, ts: &[i64], values: &[f64]) -> Vec<u8> {
     out
 }
 
-/// The smallest `e` such that every value is exactly `m / 10^e` with `|m| < 2^53`.
-fn decimal_exponent(values: &[f64]) -> Option<u32> {
-    'next: for e in 0..=MAX_DECIMALS {
-        let scale = 10f64.powi(e as i32);
-        for &v in values {
-            let m = (v * scale).round();
-            if !m.is_finite() || m.abs() >= 9_007_199_254_740_992.0 || m / scale != v || (v == 0.0 && v.is_sign_negative()) {
-                continue 'next;
+/// `v` as `m / scale` with `|m| < 2^53`, if it is exactly that (never for -0).
+#[inline]
+fn mantissa(v: f64, scale: f64) -> Option<i64> {
+    let m = (v * scale).round();
+    (m.is_finite() && m.abs() < 9_007_199_254_740_992.0 && m / scale == v && !(v == 0.0 && v.is_sign_negative())).then_some(m as i64)
+}
+
+/// The smallest `e` such that every value is exactly `m / 10^e` with `|m| < 2^53`, and
+/// those `m` (in `m`, which is cleared first).
+///
+/// One pass: the exponent only grows, each value raising it until the value fits. An
+/// exponent is passed over only because some value does not fit it, so the one reached is
+/// the smallest candidate; the values before its last raise are checked again at it (a
+/// value exact at `e` is nearly always exact at `e + 1`; where it is not, the scan over
+/// every exponent decides, as [`decimal_exponent_scan`]).
+fn decimal_mantissas(values: &[f64], m: &mut Vec<i64>) -> Option<u32> {
+    m.clear();
+    let mut e = 0u32;
+    let mut scale = 1f64;
+    // Values before this index were checked at a smaller exponent only.
+    let mut since = 0;
+    for (i, &v) in values.iter().enumerate() {
+        loop {
+            if let Some(x) = mantissa(v, scale) {
+                m.push(x);
+                break;
             }
+            e += 1;
+            if e > MAX_DECIMALS {
+                return None;
+            }
+            scale = 10f64.powi(e as i32);
+            since = i;
         }
-        return Some(e);
     }
-    None
+    for (i, &v) in values[..since].iter().enumerate() {
+        match mantissa(v, scale) {
+            Some(x) => m[i] = x,
+            None => return rescan(values, m),
+        }
+    }
+    Some(e)
+}
+
+#[cold]
+fn rescan(values: &[f64], m: &mut Vec<i64>) -> Option<u32> {
+    let e = decimal_exponent_scan(values)?;
+    let scale = 10f64.powi(e as i32);
+    m.clear();
+    m.extend(values.iter().map(|&v| mantissa(v, scale).unwrap_or_default()));
+    Some(e)
+}
+
+/// The smallest `e` such that every value is exactly `m / 10^e` with `|m| < 2^53`, by
+/// trying every exponent in turn.
+fn decimal_exponent_scan(values: &[f64]) -> Option<u32> {
+    (0..=MAX_DECIMALS).find(|&e| {
+        let scale = 10f64.powi(e as i32);
+        values.iter().all(|&v| mantissa(v, scale).is_some())
+    })
 }
 
 /// Decodes a chunk, keeping the samples with `from ≤ ts < to`.
@@ -513,6 +557,24 @@ mod tests {
                     (SampleValue::Single(x), SampleValue::Single(y)) => prop_assert_eq!(x.to_bits(), y.to_bits()),
                     _ => prop_assert!(false),
                 }
+            }
+        }
+
+        /// The one-pass exponent and mantissas are those of trying every exponent in turn.
+        #[test]
+        fn one_pass_decimals_are_the_smallest_exponent(raw in proptest::collection::vec((-1_000_000_000i64..1_000_000_000, 0u32..12, 0u8..8), 0..40)) {
+            let values: Vec<f64> = raw.iter().map(|&(n, e, k)| match k {
+                0 => f64::from_bits(n as u64 ^ 0x3ff0_0000_0000_0000),
+                1 => -0.0,
+                _ => n as f64 / 10f64.powi(e as i32),
+            }).collect();
+            let mut m = vec![7];
+            let got = decimal_mantissas(&values, &mut m);
+            let want = decimal_exponent_scan(&values);
+            prop_assert_eq!(got, want);
+            if let Some(e) = want {
+                let scale = 10f64.powi(e as i32);
+                prop_assert_eq!(m, values.iter().map(|v| (v * scale).round() as i64).collect::<Vec<_>>());
             }
         }
 
