@@ -27,8 +27,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 pub use crate::log_part::EncodedSeriesKey;
-use crate::head_sample::{encode_chunk, HeadSample};
-use crate::partition::{HeadKey, HeadSeries, Partition};
+use crate::head_sample::{encode_chunk, head_samples, HeadSample};
+use crate::partition::{HeadKey, HeadSeries, LsnRun, Partition};
 use crate::log_part::{encode_series_batch, group_by_series, SeriesBatch, WalBatch};
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
@@ -217,7 +217,8 @@ impl MetricStore {
                     }
                 };
                 if entry.lsn > max {
-                    head.apply(entry.lsn, pkey, Timestamp(batch.received), batch.series);
+                    let series = batch.series.into_iter().map(|(key, samples)| (key, head_samples(samples))).collect();
+                    head.apply(entry.lsn, pkey, Timestamp(batch.received), series);
                     replayed += 1;
                 }
             }
@@ -251,12 +252,12 @@ impl MetricStore {
 
     /// [`MetricStore::ingest_via`] for samples already grouped by series (each key once).
     pub async fn ingest_series_via(&self, account: &str, region: &str, series: Vec<(SeriesKey, Vec<Sample>)>, committer: &dyn Committer) -> Result<()> {
-        let series = series.into_iter().map(|(key, samples)| (Arc::new(EncodedSeriesKey::new(key)), samples)).collect();
+        let series = series.into_iter().map(|(key, samples)| (Arc::new(EncodedSeriesKey::new(key)), head_samples(samples))).collect();
         self.ingest_encoded_via(account, region, series, committer).await
     }
 
     /// [`MetricStore::ingest_series_via`] for series whose keys are encoded already.
-    pub async fn ingest_encoded_via(&self, account: &str, region: &str, series: Vec<(Arc<EncodedSeriesKey>, Vec<Sample>)>, committer: &dyn Committer) -> Result<()> {
+    pub(crate) async fn ingest_encoded_via(&self, account: &str, region: &str, series: Vec<(Arc<EncodedSeriesKey>, Vec<HeadSample>)>, committer: &dyn Committer) -> Result<()> {
         if series.iter().all(|(_, s)| s.is_empty()) {
             return Ok(());
         }
@@ -516,9 +517,11 @@ impl MetricStore {
 struct TakenSeries {
     key: Arc<EncodedSeriesKey>,
     last_ingest: Timestamp,
-    /// Its samples in [`Taken::samples`]: in LSN order when taken; sorted by time while
-    /// encoding.
+    /// Its samples in [`Taken::samples`], in LSN order (a flush encodes a sorted copy of
+    /// a series whose samples are not in time order).
     range: std::ops::Range<usize>,
+    /// The log records of those samples, in [`Taken::lsns`].
+    lsns: std::ops::Range<usize>,
 }
 
 /// What a flush took out of one partition: the series, and all their samples in one buffer
@@ -527,6 +530,7 @@ struct TakenSeries {
 struct Taken {
     series: Vec<TakenSeries>,
     samples: Vec<HeadSample>,
+    lsns: Vec<LsnRun>,
 }
 
 /// The taken series of one partition (shared with the blocking task that encodes them).
@@ -576,20 +580,24 @@ struct EncodedData {
 /// order, each series' samples by time; stable, so equal times keep arrival order), `None`
 /// when no series has samples; and the series index records.
 fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Option<EncodedData>, Vec<Record>)> {
-    let Taken { series, samples: all } = taken;
+    let Taken { series, samples: all, .. } = taken;
     let mut keyed: Vec<(&[u8], usize)> = series.iter().enumerate().map(|(i, s)| (s.key.bytes(), i)).collect();
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
     let mut samples = 0;
-    let (mut ts, mut values) = (Vec::new(), Vec::new());
+    let (mut ts, mut values, mut sorted) = (Vec::new(), Vec::new(), Vec::new());
     for (kb, i) in keyed {
         let s = &series[i];
-        let series_samples = &mut all[s.range.clone()];
+        let mut series_samples = &all[s.range.clone()];
         if !series_samples.is_sorted_by_key(HeadSample::ts) {
-            series_samples.sort_by_key(HeadSample::ts);
+            // Sorted apart: the taken samples stay in LSN order, as a restore needs them.
+            sorted.clear();
+            sorted.extend_from_slice(series_samples);
+            sorted.sort_by_key(HeadSample::ts);
+            series_samples = &sorted;
         }
         // One chunk per hour the series has samples in.
-        let mut rest = &series_samples[..];
+        let mut rest = series_samples;
         while let Some(first) = rest.first() {
             let hour_end = first.ts().floor_to(RAW_CHUNK_MS).millis().saturating_add(RAW_CHUNK_MS);
             // (At least the first: an hour that ends past the last timestamp still holds it.)
@@ -606,7 +614,7 @@ fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Opti
 }
 
 impl Head {
-    fn apply<K: HeadKey>(&mut self, lsn: u64, pkey: PartitionKey, received: Timestamp, series: Vec<(K, Vec<Sample>)>) {
+    fn apply<K: HeadKey>(&mut self, lsn: u64, pkey: PartitionKey, received: Timestamp, series: Vec<(K, Vec<HeadSample>)>) {
         let part = self.partitions.entry(pkey).or_default();
         let mut n = 0;
         for (key, samples) in series {
@@ -615,7 +623,7 @@ impl Head {
             st.index_dirty = true;
             st.idle_flushes = 0;
             n += samples.len();
-            st.head.extend(samples.into_iter().map(|s| HeadSample::new(lsn, s)));
+            st.push(lsn, samples);
         }
         self.samples += n;
         if self.oldest_unflushed.is_none() {
@@ -635,24 +643,27 @@ impl Head {
         let mut work = Vec::new();
         let mut taken_samples = 0usize;
         for (pkey, part) in &mut self.partitions {
-            let mut taken = Taken { series: Vec::new(), samples: self.flush_buffers.pop().unwrap_or_default() };
+            let mut taken = Taken { series: Vec::new(), samples: self.flush_buffers.pop().unwrap_or_default(), lsns: Vec::new() };
             taken.samples.reserve(part.series.iter().map(|s| s.state.head.len()).sum());
             for HeadSeries { key, state: st } in &mut part.series {
-                debug_assert!(st.head.windows(2).all(|w| w[0].lsn() <= w[1].lsn()), "head samples out of LSN order");
-                let n = st.head.partition_point(|s| s.lsn() <= watermark);
+                debug_assert_eq!(st.lsns.iter().map(|r| r.len).sum::<usize>(), st.head.len());
+                let runs = st.lsns.partition_point(|r| r.lsn <= watermark);
+                let n: usize = st.lsns[..runs].iter().map(|r| r.len).sum();
                 if st.head.is_empty() {
                     st.idle_flushes = st.idle_flushes.saturating_add(1);
                     if st.idle_flushes >= IDLE_FLUSHES {
                         st.head = Vec::new();
+                        st.lsns = Vec::new();
                     }
                 }
                 if n == 0 && !st.index_dirty {
                     continue;
                 }
-                let start = taken.samples.len();
+                let (start, lsns_start) = (taken.samples.len(), taken.lsns.len());
                 taken.samples.extend(st.head.drain(..n));
+                taken.lsns.extend(st.lsns.drain(..runs));
                 st.index_dirty = !st.head.is_empty();
-                taken.series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, range: start..taken.samples.len() });
+                taken.series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, range: start..taken.samples.len(), lsns: lsns_start..taken.lsns.len() });
             }
             taken_samples += taken.samples.len();
             if taken.series.is_empty() {
@@ -673,10 +684,12 @@ impl Head {
         // Series after series from the end: each one's samples are the buffer's tail.
         while let Some(series) = taken.series.pop() {
             let mut samples = taken.samples.split_off(series.range.start);
-            samples.sort_by_key(HeadSample::lsn);
+            let mut lsns = taken.lsns.split_off(series.lsns.start);
             let st = p.state_mut(series.key);
             samples.append(&mut st.head);
             st.head = samples;
+            lsns.append(&mut st.lsns);
+            st.lsns = lsns;
             st.index_dirty = true;
         }
     }
@@ -691,7 +704,7 @@ impl Head {
 
     /// The lowest LSN of any sample in the head.
     fn min_lsn(&self) -> Option<u64> {
-        self.partitions.values().flat_map(|p| &p.series).filter_map(|s| s.state.head.first().map(HeadSample::lsn)).min()
+        self.partitions.values().flat_map(|p| &p.series).filter_map(|s| s.state.min_lsn()).min()
     }
 }
 
@@ -701,9 +714,9 @@ mod tests {
     use crate::model::{MetricKey, SampleValue, Unit};
     use crate::partition::SeriesState;
 
-    fn one_series(ts: i64) -> Vec<(SeriesKey, Vec<Sample>)> {
+    fn one_series(ts: i64) -> Vec<(SeriesKey, Vec<HeadSample>)> {
         let key = SeriesKey { metric: MetricKey::new("NS", "m", vec![]), unit: Unit::None };
-        vec![(key, (0..10).map(|i| Sample { ts: Timestamp(ts + i), resolution: 1, value: SampleValue::Single(i as f64) }).collect())]
+        vec![(key, head_samples((0..10).map(|i| Sample { ts: Timestamp(ts + i), resolution: 1, value: SampleValue::Single(i as f64) }).collect()))]
     }
 
     fn head_of(head: &Head) -> &SeriesState {
@@ -733,6 +746,43 @@ mod tests {
         head.take_flushable(2);
         assert_eq!(head_of(&head).head.capacity(), 0);
         assert_eq!(head.samples, 0);
+    }
+
+    #[test]
+    fn samples_keep_their_records_lsn_through_a_flush_that_fails() {
+        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+        let pkey = || ("1".to_string(), "r".to_string());
+        let runs = |head: &Head| head_of(head).lsns.iter().map(|r| (r.lsn, r.len)).collect::<Vec<_>>();
+        let times = |head: &Head| head_of(head).head.iter().map(|s| s.ts().millis()).collect::<Vec<_>>();
+        // Later records carry earlier times: LSN order is not time order.
+        head.apply(3, pkey(), Timestamp(0), one_series(500));
+        head.apply(5, pkey(), Timestamp(0), one_series(100));
+        head.apply(5, pkey(), Timestamp(0), one_series(300));
+        head.apply(8, pkey(), Timestamp(0), one_series(0));
+        assert_eq!(runs(&head), vec![(3, 10), (5, 20), (8, 10)], "one run per record");
+        assert_eq!(head.min_lsn(), Some(3));
+        let before = times(&head);
+        // A flush up to LSN 5 takes the first two records' samples, and its encoding (which
+        // sorts by time) leaves them as taken.
+        let taken = head.take_flushable(5);
+        assert_eq!(taken[0].taken.lock().samples.len(), 30);
+        assert_eq!(head.min_lsn(), Some(8));
+        assert_eq!(runs(&head), vec![(8, 10)]);
+        let encoder = watchtrail_store::SegmentBuilder::new().encoder(0).unwrap();
+        let (data, _) = encode_partition(&mut taken[0].taken.lock(), encoder).unwrap();
+        assert_eq!(data.unwrap().samples, 30);
+        // The segment write fails: everything goes back in front, in LSN order.
+        let t = std::mem::take(&mut *taken[0].taken.lock());
+        head.restore(pkey(), t);
+        assert_eq!(runs(&head), vec![(3, 10), (5, 20), (8, 10)]);
+        assert_eq!(times(&head), before);
+        assert_eq!(head.min_lsn(), Some(3));
+        assert_eq!(head.samples, 40);
+        // A flush up to LSN 3 takes exactly the first record's samples.
+        let taken = head.take_flushable(3);
+        let first: Vec<i64> = taken[0].taken.lock().samples.iter().map(|s| s.ts().millis()).collect();
+        assert_eq!(first, (500..510).collect::<Vec<_>>());
+        assert_eq!(runs(&head), vec![(5, 20), (8, 10)]);
     }
 
 

@@ -8,7 +8,8 @@
 
 use crate::engine::encode;
 use crate::error::{MetricsError, Result};
-use crate::model::{Sample, SampleValue, SeriesKey};
+use crate::head_sample::HeadSample;
+use crate::model::{Sample, SeriesKey};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::AtomicU32;
 use std::sync::Arc;
@@ -98,7 +99,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// The commit-log part of a write: exactly the bytes postcard gives the [`SeriesBatch`] of
 /// these series (which replay decodes), written from each key's stored encoding instead of
 /// serializing every key again.
-pub(crate) fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Arc<EncodedSeriesKey>, Vec<Sample>)]) -> Result<Vec<u8>> {
+pub(crate) fn encode_series_batch(account: &str, region: &str, received: i64, series: &[(Arc<EncodedSeriesKey>, Vec<HeadSample>)]) -> Result<Vec<u8>> {
     let keys: usize = series.iter().map(|(k, _)| k.bytes.len() + 5).sum();
     let samples: usize = series.iter().map(|(_, s)| s.len()).sum();
     // A single value is at most 10 + 1 + 1 + 8 bytes.
@@ -111,14 +112,14 @@ pub(crate) fn encode_series_batch(account: &str, region: &str, received: i64, se
         out.extend_from_slice(&key.bytes);
         put_uvarint(&mut out, samples.len() as u64);
         for sample in samples {
-            match sample.value {
-                SampleValue::Single(v) => {
-                    put_i64(&mut out, sample.ts.millis());
-                    out.push(sample.resolution);
-                    out.push(0); // the variant's index
-                    out.extend_from_slice(&v.to_le_bytes());
+            match sample {
+                HeadSample::Single { ts, value, resolution } => {
+                    put_i64(&mut out, ts.millis());
+                    out.push(*resolution);
+                    out.push(0); // `SampleValue::Single`'s index
+                    out.extend_from_slice(&value.to_le_bytes());
                 }
-                _ => out = postcard::to_extend(sample, out).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?,
+                HeadSample::Other(sample) => out = postcard::to_extend(&**sample, out).map_err(|e| MetricsError::Internal(format!("encode: {e}")))?,
             }
         }
     }
@@ -129,7 +130,7 @@ pub(crate) fn encode_series_batch(account: &str, region: &str, received: i64, se
 pub(crate) mod tests {
     use super::*;
     use crate::engine::decode;
-    use crate::model::{Dimension, MetricKey, Rolled, Unit};
+    use crate::model::{Dimension, MetricKey, Rolled, SampleValue, Unit};
     use proptest::prelude::*;
     use watchtrail_core::Timestamp;
 
@@ -157,7 +158,7 @@ pub(crate) mod tests {
         /// Replay decodes what the write path encodes by hand with postcard's `SeriesBatch`.
         #[test]
         fn a_hand_encoded_batch_is_the_postcard_batch(account in "[0-9]{0,12}", region in "\\PC{0,12}", received in any::<i64>(), series in proptest::collection::vec(arb_series(), 0..5)) {
-            let shared: Vec<_> = series.iter().map(|(k, s)| (Arc::new(EncodedSeriesKey::new(k.clone())), s.clone())).collect();
+            let shared: Vec<_> = series.iter().map(|(k, s)| (Arc::new(EncodedSeriesKey::new(k.clone())), crate::head_sample::head_samples(s.clone()))).collect();
             let by_hand = encode_series_batch(&account, &region, received, &shared).unwrap();
             let batch = SeriesBatch { account, region, received, series };
             prop_assert_eq!(&by_hand, &encode(&batch).unwrap());

@@ -37,16 +37,54 @@ impl HeadKey for Arc<EncodedSeriesKey> {
 pub(crate) struct SeriesState {
     /// When data for the series last arrived.
     pub(crate) last_ingest: Timestamp,
-    /// Samples not yet in a segment, tagged with their WAL LSN. A flush moves them out and
-    /// leaves the buffer: a busy series goes on writing into the same memory, flush after
-    /// flush, instead of growing a fresh buffer on the log's writer thread (the allocator's
-    /// copies and the kernel's page faults).
+    /// Samples not yet in a segment, in LSN order. A flush moves them out and leaves the
+    /// buffer: a busy series goes on writing into the same memory, flush after flush,
+    /// instead of growing a fresh buffer on the log's writer thread (the allocator's copies
+    /// and the kernel's page faults).
     pub(crate) head: Vec<HeadSample>,
+    /// The log record of each run of `head` (lengths add up to `head.len()`), in LSN order.
+    pub(crate) lsns: Vec<LsnRun>,
     /// Flushes in a row that found nothing new for the series; at [`crate::engine::IDLE_FLUSHES`] its
     /// buffer is released.
     pub(crate) idle_flushes: u8,
     /// The series index entry changed since the last flush.
     pub(crate) index_dirty: bool,
+}
+
+/// A run of a series' head samples that came in one log record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LsnRun {
+    /// The record's LSN.
+    pub(crate) lsn: u64,
+    /// How many samples.
+    pub(crate) len: usize,
+}
+
+impl SeriesState {
+    /// Appends the samples of the log record `lsn` (no earlier than any the series holds).
+    pub(crate) fn push(&mut self, lsn: u64, mut samples: Vec<HeadSample>) {
+        if samples.is_empty() {
+            return;
+        }
+        match self.lsns.last_mut() {
+            Some(run) if run.lsn == lsn => run.len += samples.len(),
+            last => {
+                debug_assert!(last.is_none_or(|r| r.lsn < lsn), "head samples out of LSN order");
+                self.lsns.push(LsnRun { lsn, len: samples.len() });
+            }
+        }
+        if self.head.is_empty() && self.head.capacity() < samples.len() {
+            // Nothing to keep: the samples' own buffer becomes the head's.
+            self.head = samples;
+        } else {
+            self.head.append(&mut samples);
+        }
+    }
+
+    /// The LSN of the oldest head sample.
+    pub(crate) fn min_lsn(&self) -> Option<u64> {
+        self.lsns.first().map(|r| r.lsn)
+    }
 }
 
 /// One series of a partition: its key (shared with the writers that know it) and state.

@@ -13,8 +13,9 @@
 //! - Samples are stored at 1-second resolution (StorageResolution 1), unit `None`.
 
 use crate::engine::{Committer, EncodedSeriesKey};
+use crate::head_sample::HeadSample;
 use crate::error::{MetricsError, Result};
-use crate::model::{Dimension, MetricKey, Sample, SampleValue, SeriesKey, Unit};
+use crate::model::{Dimension, MetricKey, SeriesKey, Unit};
 use crate::service::{MetricsService, Scope};
 use crate::validate::{self, Param};
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ pub const DEFAULT_NAMESPACE: &str = "Prometheus";
 pub const SAMPLES_PER_COMMIT: usize = 50_000;
 
 /// One series and its samples, as stored together.
-pub type SeriesSamples = (Arc<EncodedSeriesKey>, Vec<Sample>);
+pub(crate) type SeriesSamples = (Arc<EncodedSeriesKey>, Vec<HeadSample>);
 
 /// What one remote write did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -152,7 +153,7 @@ impl MetricsService {
     /// Reads and checks a remote-write body: the entries to store and what was refused.
     /// The body is read in place ([`rw::RawWrite`]); a series' key comes from
     /// [`SeriesCache`] when its labels were seen before.
-    pub fn prepare_remote_write(
+    pub(crate) fn prepare_remote_write(
         &self,
         scope: &Scope,
         namespace: &str,
@@ -223,7 +224,7 @@ impl MetricsService {
                     refuse(&mut out, 1, format!("a sample of {} has the value {v}, beyond CloudWatch's range", key.key().metric.name));
                     continue;
                 }
-                kept.push(Sample { ts: Timestamp(t).floor_to(1000), resolution: 1, value: SampleValue::Single(v) });
+                kept.push(HeadSample::Single { ts: Timestamp(t).floor_to(1000), value: v, resolution: 1 });
             }
             out.stored += kept.len();
             if !kept.is_empty() {
@@ -241,7 +242,7 @@ impl MetricsService {
 
     /// Stores prepared series durably, in records of about [`SAMPLES_PER_COMMIT`] samples
     /// (whole series; one larger series is a record of its own).
-    pub async fn store_remote_write(&self, scope: &Scope, series: Vec<SeriesSamples>, committer: &dyn Committer) -> Result<()> {
+    pub(crate) async fn store_remote_write(&self, scope: &Scope, series: Vec<SeriesSamples>, committer: &dyn Committer) -> Result<()> {
         let mut batch = Vec::new();
         let mut samples = 0;
         for s in series {
@@ -259,6 +260,7 @@ impl MetricsService {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Sample, SampleValue};
     use crate::engine::{MetricStore, MetricStoreOptions};
     use proptest::prelude::*;
     use prost::Message;
@@ -326,7 +328,7 @@ mod tests {
     }
 
     fn seen(entries: Vec<SeriesSamples>) -> Vec<(SeriesKey, Vec<Sample>)> {
-        entries.into_iter().map(|(k, s)| (k.key().clone(), s)).collect()
+        entries.into_iter().map(|(k, s)| (k.key().clone(), s.iter().map(HeadSample::to_sample).collect())).collect()
     }
 
     #[test]
