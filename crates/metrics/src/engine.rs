@@ -29,7 +29,7 @@ use std::sync::Arc;
 pub use crate::log_part::EncodedSeriesKey;
 use crate::head_sample::{encode_chunk, head_samples, HeadSample};
 use crate::partition::{HeadKey, HeadSeries, LsnRun, Partition};
-use crate::log_part::{encode_series_batch, group_by_series, SeriesBatch, WalBatch};
+use crate::log_part::{decode_series_columns, encode_series_columns, group_by_series, SeriesBatch, WalBatch};
 use watchtrail_core::{SharedClock, Timestamp};
 use watchtrail_store::{
     BlobStore, Catalog, CommitEntry, CommitLog, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, Record, RecordRef, SegmentEncoder, SegmentStore, SqliteCatalog, StoreError, WalOptions,
@@ -39,14 +39,14 @@ use watchtrail_store::{
 /// first. The store's own [`CommitLog`] is one; a gateway request transaction that commits the
 /// request's activity record in the same log record is another.
 pub trait Committer: Send + Sync {
-    /// Commits `part` (a [`PartKind::MetricSeries`] payload); resolves with its LSN once
+    /// Commits `part` (a [`PartKind::MetricColumns`] payload); resolves with its LSN once
     /// durable.
     fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>>;
 }
 
 impl Committer for CommitLog {
     fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, std::result::Result<u64, String>> {
-        let fut = self.append(&[PartRef { kind: PartKind::MetricSeries, bytes: &part }], Some(on_durable));
+        let fut = self.append(&[PartRef { kind: PartKind::MetricColumns, bytes: &part }], Some(on_durable));
         Box::pin(async move { fut.await.map_err(|e| e.to_string()) })
     }
 }
@@ -205,7 +205,8 @@ impl MetricStore {
         for entry in entries {
             let legacy = entry.parts_of(PartKind::Metrics).map(|p| decode::<WalBatch>(p).map(SeriesBatch::from));
             let grouped = entry.parts_of(PartKind::MetricSeries).map(decode::<SeriesBatch>);
-            for batch in legacy.chain(grouped) {
+            let columns = entry.parts_of(PartKind::MetricColumns).map(decode_series_columns);
+            for batch in legacy.chain(grouped).chain(columns) {
                 let batch = batch?;
                 let pkey = (batch.account.clone(), batch.region.clone());
                 let max = match persisted.get(&pkey) {
@@ -262,7 +263,7 @@ impl MetricStore {
             return Ok(());
         }
         let received = self.clock.now().millis();
-        let payload = encode_series_batch(account, region, received, &series)?;
+        let payload = encode_series_columns(account, region, received, &series)?;
         let head = self.head.clone();
         let pkey = (account.to_string(), region.to_string());
         committer

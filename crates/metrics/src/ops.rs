@@ -19,7 +19,7 @@ struct TxnCommitter<'a>(&'a ActivityTxn);
 
 impl Committer for TxnCommitter<'_> {
     fn commit(&self, part: Vec<u8>, on_durable: OnDurable) -> BoxFuture<'static, Result<u64, String>> {
-        self.0.commit(DataWrite { kind: PartKind::MetricSeries as u8, bytes: part, on_durable })
+        self.0.commit(DataWrite { kind: PartKind::MetricColumns as u8, bytes: part, on_durable })
     }
 }
 

@@ -286,3 +286,34 @@ async fn commit_log_parts_of_the_per_sample_kind_are_still_replayed() {
     assert_eq!(sum(&store, "old").await, 5.0);
     assert_eq!(sum(&store, "other").await, 7.0);
 }
+
+/// The commit-log part of the builds before the columns: each series' key once, postcard.
+#[derive(serde::Serialize)]
+struct GroupedBatch {
+    account: String,
+    region: String,
+    received: i64,
+    series: Vec<(SeriesKey, Vec<Sample>)>,
+}
+
+#[tokio::test]
+async fn commit_log_parts_of_the_postcard_series_kind_are_still_replayed() {
+    use watchtrail_store::{CommitLog, PartKind, PartRef, WalOptions};
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let (log, _) = CommitLog::open(&dir.path().join("wal"), WalOptions::default()).unwrap();
+        let batch = GroupedBatch {
+            account: "123456789012".into(),
+            region: "us-east-1".into(),
+            received: T0,
+            series: vec![(key("old"), vec![sample(T0, 2.0), sample(T0 + 60_000, 3.0)]), (key("other"), vec![sample(T0, 7.0)])],
+        };
+        let bytes = postcard::to_allocvec(&batch).unwrap();
+        log.append(&[PartRef { kind: PartKind::MetricSeries, bytes: &bytes }], None).await.unwrap();
+    }
+    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
+    let store = MetricStore::open(dir.path(), clock, opts()).await.unwrap();
+    assert_eq!(store.head_samples(), 3);
+    assert_eq!(sum(&store, "old").await, 5.0);
+    assert_eq!(sum(&store, "other").await, 7.0);
+}

@@ -26,6 +26,9 @@ pub enum PartKind {
     /// Samples grouped by series: each series' key once, then its samples
     /// (`watchtrail-metrics`; replaces [`PartKind::Metrics`] for new writes).
     MetricSeries = 3,
+    /// Samples grouped by series, single values as a column of times and one of values
+    /// (`watchtrail-metrics`; replaces [`PartKind::MetricSeries`] for new writes).
+    MetricColumns = 4,
 }
 
 impl PartKind {
@@ -35,6 +38,7 @@ impl PartKind {
             1 => Some(PartKind::Metrics),
             2 => Some(PartKind::Activity),
             3 => Some(PartKind::MetricSeries),
+            4 => Some(PartKind::MetricColumns),
             _ => None,
         }
     }
