@@ -403,14 +403,21 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
                             if i > 0 {
                                 m = m.wrapping_add(dmin.wrapping_add(fields.next() as i64));
                             }
-                            push(i, m as f64 / scale);
+                            push(i, if e == 0 { m as f64 } else { m as f64 / scale });
                         }
                     } else {
                         let vmin = r.ivarint()?;
                         let width = u32::from(r.byte()?);
                         let mut fields = Unpacker::new(&mut r, count, width)?;
-                        for i in 0..count {
-                            push(i, vmin.wrapping_add(fields.next() as i64) as f64 / scale);
+                        if e == 0 {
+                            // Whole numbers: no division (`x / 1.0` is `x`).
+                            for i in 0..count {
+                                push(i, vmin.wrapping_add(fields.next() as i64) as f64);
+                            }
+                        } else {
+                            for i in 0..count {
+                                push(i, vmin.wrapping_add(fields.next() as i64) as f64 / scale);
+                            }
                         }
                     }
                 }

@@ -207,17 +207,17 @@ impl StatFold {
     pub fn add_run(&mut self, run: Run<'_>) {
         match (self, run) {
             (StatFold::Basic(_, p), Run::Singles { ts, values, .. }) => {
-                let mut current: Option<(i64, usize)> = None;
+                // The current period as `[lo, hi)` ms (none yet: empty), so that a run in
+                // time order divides once per period, not once per sample.
+                let (mut lo, mut hi, mut at) = (0i64, 0i64, 0usize);
                 for (&t, &v) in ts.iter().zip(values) {
-                    let Some(index) = p.index_of(Timestamp(t)) else { continue };
-                    let at = match current {
-                        Some((i, at)) if i == index => at,
-                        _ => {
-                            let at = p.position(index, Aggregate::empty);
-                            current = Some((index, at));
-                            at
-                        }
-                    };
+                    if t < lo || t >= hi {
+                        let Some(index) = p.index_of(Timestamp(t)) else { continue };
+                        at = p.position(index, Aggregate::empty);
+                        // `index_of` subtracted without overflow, so `lo <= t`.
+                        lo = p.start.millis() + index * p.period_ms;
+                        hi = lo.saturating_add(p.period_ms).min(p.end.millis());
+                    }
                     p.items[at].1.add_parts(1.0, v, v, v);
                 }
             }
@@ -330,14 +330,21 @@ mod tests {
         /// for basic and extended statistics.
         #[test]
         fn runs_fold_as_their_samples_do(
-            raw in proptest::collection::vec((-50_000i64..400_000, -1e6f64..1e6), 0..200),
+            raw in proptest::collection::vec((proptest::prop_oneof![proptest::strategy::Strategy::prop_map(-4i64..28, |k| k * 15_000), -50_000i64..400_000], -1e6f64..1e6), 0..200),
             head in proptest::collection::vec((-50_000i64..400_000, -1e6f64..1e6), 0..20),
-            period in proptest::prop_oneof![proptest::strategy::Just(1i64), 1_000i64..120_000],
+            period in proptest::prop_oneof![proptest::strategy::Just(1i64), proptest::strategy::Just(15_000i64), proptest::strategy::Just(60_000i64), 1_000i64..120_000],
+            in_time_order: bool,
+            start_ms in -10_000i64..10_000,
         ) {
+            let mut raw = raw;
+            if in_time_order {
+                // As a chunk hands them over: many samples per period, period after period.
+                raw.sort_by_key(|r| r.0);
+            }
             let ts: Vec<i64> = raw.iter().map(|r| r.0).collect();
             let values: Vec<f64> = raw.iter().map(|r| r.1).collect();
             for stat in [Stat::parse("Sum").unwrap(), Stat::parse("Average").unwrap(), Stat::parse("Minimum").unwrap(), Stat::parse("p90").unwrap(), Stat::parse("TM(10%:90%)").unwrap()] {
-                let (start, end) = (Timestamp(0), Timestamp(300_000));
+                let (start, end) = (Timestamp(start_ms), Timestamp(start_ms + 300_000));
                 let mut by_run = stat.fold(start, end, period);
                 let mut one_by_one = stat.fold(start, end, period);
                 for &(t, v) in &head {
