@@ -85,15 +85,15 @@ impl Default for MetricStoreOptions {
 
 /// Flushes in a row without a new sample after which a series' head buffer is released.
 pub(crate) const IDLE_FLUSHES: u8 = 2;
-/// Emptied flush buffers kept for the next flushes (one per partition flushed at once).
-const SPARE_FLUSH_BUFFERS: usize = 4;
 
 type PartitionKey = (String, String);
 
 struct Head {
     partitions: HashMap<PartitionKey, Partition>,
-    /// Emptied buffers of earlier flushes, for the next ones to take samples into.
-    flush_buffers: Vec<Vec<HeadSample>>,
+    /// Series buffers emptied by earlier flushes: a flush hands one to each series whose
+    /// buffer it takes whole, so buffers go round instead of being allocated (and the
+    /// kernel zeroing their pages) flush after flush.
+    spare_buffers: Vec<Vec<HeadSample>>,
     samples: usize,
     oldest_unflushed: Option<Timestamp>,
     /// The lowest LSN of a sample still in the head (not yet in a segment).
@@ -185,7 +185,7 @@ impl MetricStore {
                 "the segments of stream {legacy} were written by an older development build (one record per sample); this build stores chunks of samples and cannot read them. Start from an empty data directory."
             )));
         }
-        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+        let mut head = Head { partitions: HashMap::new(), spare_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         // Series index.
         for stream in catalog.streams().map_err(internal)? {
             let Some(rest) = stream.strip_prefix("metrics-index/") else { continue };
@@ -399,10 +399,17 @@ impl MetricStore {
                 Ok((samples, segments)) => {
                     report.samples += samples;
                     report.segments += segments;
-                    let mut flushed = std::mem::take(&mut *part.taken.lock());
+                    let flushed = std::mem::take(&mut *part.taken.lock());
                     // Emptied outside the head lock (dropping samples is a pass over them).
-                    flushed.samples.clear();
-                    self.head.0.lock().recycle(flushed.samples);
+                    let buffers: Vec<Vec<HeadSample>> = flushed
+                        .series
+                        .into_iter()
+                        .map(|mut s| {
+                            s.samples.clear();
+                            s.samples
+                        })
+                        .collect();
+                    self.head.0.lock().recycle(buffers);
                 }
                 Err(e) => {
                     failure = Some(e);
@@ -432,7 +439,7 @@ impl MetricStore {
     /// series), then the data. Returns `(samples, segments)` written.
     async fn flush_partition(&self, part: &TakenPartition, watermark: u64) -> Result<(usize, usize)> {
         let taken = part.taken.clone();
-        let samples = taken.lock().samples.len();
+        let samples = taken.lock().samples();
         // About 16 bytes per sample before compression; the output is smaller.
         let encoder = self.segments.encoder(samples * 16 + 4096).map_err(internal)?;
         let (data, index) = tokio::task::spawn_blocking(move || {
@@ -518,20 +525,23 @@ impl MetricStore {
 struct TakenSeries {
     key: Arc<EncodedSeriesKey>,
     last_ingest: Timestamp,
-    /// Its samples in [`Taken::samples`], in LSN order (a flush encodes a sorted copy of
-    /// a series whose samples are not in time order).
-    range: std::ops::Range<usize>,
-    /// The log records of those samples, in [`Taken::lsns`].
-    lsns: std::ops::Range<usize>,
+    /// Its samples, in LSN order (a flush encodes a sorted copy of a series whose samples
+    /// are not in time order): the series' own buffer when the flush took all of them.
+    samples: Vec<HeadSample>,
+    /// The log records of those samples.
+    lsns: Vec<LsnRun>,
 }
 
-/// What a flush took out of one partition: the series, and all their samples in one buffer
-/// (series after series, in the order of `series`).
+/// What a flush took out of one partition.
 #[derive(Default)]
 struct Taken {
     series: Vec<TakenSeries>,
-    samples: Vec<HeadSample>,
-    lsns: Vec<LsnRun>,
+}
+
+impl Taken {
+    fn samples(&self) -> usize {
+        self.series.iter().map(|s| s.samples.len()).sum()
+    }
 }
 
 /// The taken series of one partition (shared with the blocking task that encodes them).
@@ -558,7 +568,7 @@ impl TakenWork {
             if taken.series.is_empty() {
                 continue;
             }
-            restored += taken.samples.len();
+            restored += taken.samples();
             self.head.0.lock().restore(part.key.clone(), taken);
         }
         restored
@@ -581,7 +591,7 @@ struct EncodedData {
 /// order, each series' samples by time; stable, so equal times keep arrival order), `None`
 /// when no series has samples; and the series index records.
 fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Option<EncodedData>, Vec<Record>)> {
-    let Taken { series, samples: all, .. } = taken;
+    let Taken { series } = taken;
     let mut keyed: Vec<(&[u8], usize)> = series.iter().enumerate().map(|(i, s)| (s.key.bytes(), i)).collect();
     keyed.sort_unstable();
     let mut index = Vec::with_capacity(keyed.len());
@@ -589,7 +599,7 @@ fn encode_partition(taken: &mut Taken, mut data: SegmentEncoder) -> Result<(Opti
     let (mut ts, mut values, mut sorted) = (Vec::new(), Vec::new(), Vec::new());
     for (kb, i) in keyed {
         let s = &series[i];
-        let mut series_samples = &all[s.range.clone()];
+        let mut series_samples = &s.samples[..];
         if !series_samples.is_sorted_by_key(HeadSample::ts) {
             // Sorted apart: the taken samples stay in LSN order, as a restore needs them.
             sorted.clear();
@@ -644,8 +654,7 @@ impl Head {
         let mut work = Vec::new();
         let mut taken_samples = 0usize;
         for (pkey, part) in &mut self.partitions {
-            let mut taken = Taken { series: Vec::new(), samples: self.flush_buffers.pop().unwrap_or_default(), lsns: Vec::new() };
-            taken.samples.reserve(part.series.iter().map(|s| s.state.head.len()).sum());
+            let mut taken = Taken::default();
             for HeadSeries { key, state: st } in &mut part.series {
                 debug_assert_eq!(st.lsns.iter().map(|r| r.len).sum::<usize>(), st.head.len());
                 let runs = st.lsns.partition_point(|r| r.lsn <= watermark);
@@ -660,16 +669,20 @@ impl Head {
                 if n == 0 && !st.index_dirty {
                     continue;
                 }
-                let (start, lsns_start) = (taken.samples.len(), taken.lsns.len());
-                taken.samples.extend(st.head.drain(..n));
-                taken.lsns.extend(st.lsns.drain(..runs));
+                let samples = if n > 0 && n == st.head.len() {
+                    // All of them: the buffer itself, and a spare one for what comes next.
+                    std::mem::replace(&mut st.head, self.spare_buffers.pop().unwrap_or_default())
+                } else {
+                    let mut b = if n > 0 { self.spare_buffers.pop().unwrap_or_default() } else { Vec::new() };
+                    b.extend(st.head.drain(..n));
+                    b
+                };
+                let lsns = st.lsns.drain(..runs).collect();
                 st.index_dirty = !st.head.is_empty();
-                taken.series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, range: start..taken.samples.len(), lsns: lsns_start..taken.lsns.len() });
+                taken_samples += n;
+                taken.series.push(TakenSeries { key: key.clone(), last_ingest: st.last_ingest, samples, lsns });
             }
-            taken_samples += taken.samples.len();
-            if taken.series.is_empty() {
-                self.flush_buffers.push(taken.samples);
-            } else {
+            if !taken.series.is_empty() {
                 work.push(TakenPartition { key: pkey.clone(), taken: Arc::new(Mutex::new(taken)) });
             }
         }
@@ -679,14 +692,12 @@ impl Head {
 
     /// Puts back samples taken by [`Head::take_flushable`] that did not reach a segment, in
     /// front of anything that arrived since (keeping the LSN order).
-    fn restore(&mut self, pkey: PartitionKey, mut taken: Taken) {
+    fn restore(&mut self, pkey: PartitionKey, taken: Taken) {
         let p = self.partitions.entry(pkey).or_default();
-        self.samples += taken.samples.len();
-        // Series after series from the end: each one's samples are the buffer's tail.
-        while let Some(series) = taken.series.pop() {
-            let mut samples = taken.samples.split_off(series.range.start);
-            let mut lsns = taken.lsns.split_off(series.lsns.start);
-            let st = p.state_mut(series.key);
+        self.samples += taken.samples();
+        for series in taken.series {
+            let TakenSeries { key, mut samples, mut lsns, .. } = series;
+            let st = p.state_mut(key);
             samples.append(&mut st.head);
             st.head = samples;
             lsns.append(&mut st.lsns);
@@ -695,12 +706,13 @@ impl Head {
         }
     }
 
-    /// Keeps an emptied flush buffer for the next flush.
-    fn recycle(&mut self, buffer: Vec<HeadSample>) {
-        debug_assert!(buffer.is_empty());
-        if self.flush_buffers.len() < SPARE_FLUSH_BUFFERS {
-            self.flush_buffers.push(buffer);
-        }
+    /// Keeps a flush's emptied series buffers for the next flushes: at most as many as it
+    /// returns, since the next flush hands out about as many as this one took.
+    fn recycle(&mut self, buffers: Vec<Vec<HeadSample>>) {
+        let before = self.spare_buffers.len();
+        self.spare_buffers.extend(buffers.into_iter().filter(|b| b.capacity() > 0));
+        let returned = self.spare_buffers.len() - before;
+        self.spare_buffers.truncate(returned);
     }
 
     /// The lowest LSN of any sample in the head.
@@ -725,33 +737,45 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_series_keeps_its_buffer_and_an_idle_one_lets_it_go() {
-        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+    fn series_buffers_go_round_and_an_idle_series_lets_its_go() {
+        let mut head = Head { partitions: HashMap::new(), spare_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         let pkey = || ("1".to_string(), "r".to_string());
+        // A flush that writes its segment: takes, then hands the emptied buffers back.
+        let flush = |head: &mut Head, watermark: u64| -> Vec<*const HeadSample> {
+            let taken = head.take_flushable(watermark);
+            let flushed = taken.first().map(|t| std::mem::take(&mut *t.taken.lock())).unwrap_or_default();
+            let ptrs = flushed.series.iter().map(|s| s.samples.as_ptr()).collect();
+            head.recycle(flushed.series.into_iter().map(|mut s| {
+                s.samples.clear();
+                s.samples
+            }).collect());
+            ptrs
+        };
         head.apply(1, pkey(), Timestamp(0), one_series(0));
-        let buffer = head_of(&head).head.as_ptr();
-        let taken = head.take_flushable(1);
-        assert_eq!(taken[0].taken.lock().samples.len(), 10);
+        let first = head_of(&head).head.as_ptr();
+        assert_eq!(flush(&mut head, 1), vec![first], "taken whole, not copied");
         assert!(head_of(&head).head.is_empty());
-        let mut flushed = std::mem::take(&mut taken[0].taken.lock().samples);
-        flushed.clear();
-        head.recycle(flushed);
-        assert_eq!(head.flush_buffers.len(), 1, "the flush's buffer is kept for the next");
-        // The next samples land in the same memory.
+        assert_eq!(head.spare_buffers.len(), 1, "the emptied buffer is kept for the next flush");
         head.apply(2, pkey(), Timestamp(0), one_series(100));
-        assert_eq!(head_of(&head).head.as_ptr(), buffer);
-        head.take_flushable(2);
-        // Two flushes with nothing new: the buffer is released.
-        head.take_flushable(2);
+        let second = head_of(&head).head.as_ptr();
+        assert_eq!(flush(&mut head, 2), vec![second]);
+        assert_eq!(head_of(&head).head.as_ptr(), first, "the series goes on in the first buffer");
+        head.apply(3, pkey(), Timestamp(0), one_series(200));
+        assert_eq!(head_of(&head).head.as_ptr(), first);
+        assert_eq!(flush(&mut head, 3), vec![first]);
+        assert_eq!(head_of(&head).head.as_ptr(), second, "and then in the second");
+        assert_eq!(head.spare_buffers.len(), 1);
+        // Two flushes with nothing new: the series' buffer is released.
+        assert!(flush(&mut head, 3).is_empty());
         assert!(head_of(&head).head.capacity() > 0, "one idle flush keeps it");
-        head.take_flushable(2);
+        flush(&mut head, 3);
         assert_eq!(head_of(&head).head.capacity(), 0);
         assert_eq!(head.samples, 0);
     }
 
     #[test]
     fn samples_keep_their_records_lsn_through_a_flush_that_fails() {
-        let mut head = Head { partitions: HashMap::new(), flush_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
+        let mut head = Head { partitions: HashMap::new(), spare_buffers: Vec::new(), samples: 0, oldest_unflushed: None, min_unflushed_lsn: None };
         let pkey = || ("1".to_string(), "r".to_string());
         let runs = |head: &Head| head_of(head).lsns.iter().map(|r| (r.lsn, r.len)).collect::<Vec<_>>();
         let times = |head: &Head| head_of(head).head.iter().map(|s| s.ts().millis()).collect::<Vec<_>>();
@@ -766,7 +790,7 @@ mod tests {
         // A flush up to LSN 5 takes the first two records' samples, and its encoding (which
         // sorts by time) leaves them as taken.
         let taken = head.take_flushable(5);
-        assert_eq!(taken[0].taken.lock().samples.len(), 30);
+        assert_eq!(taken[0].taken.lock().samples(), 30);
         assert_eq!(head.min_lsn(), Some(8));
         assert_eq!(runs(&head), vec![(8, 10)]);
         let encoder = watchtrail_store::SegmentBuilder::new().encoder(0).unwrap();
@@ -781,7 +805,7 @@ mod tests {
         assert_eq!(head.samples, 40);
         // A flush up to LSN 3 takes exactly the first record's samples.
         let taken = head.take_flushable(3);
-        let first: Vec<i64> = taken[0].taken.lock().samples.iter().map(|s| s.ts().millis()).collect();
+        let first: Vec<i64> = taken[0].taken.lock().series[0].samples.iter().map(|s| s.ts().millis()).collect();
         assert_eq!(first, (500..510).collect::<Vec<_>>());
         assert_eq!(runs(&head), vec![(5, 20), (8, 10)]);
     }
