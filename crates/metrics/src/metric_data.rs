@@ -24,7 +24,7 @@ use crate::model::{MetricKey, Sample, SeriesKey, Unit};
 use crate::service::{MetricsService, Scope, DEFAULT_MAX_DATAPOINTS, LIST_METRICS_HORIZON_MS, MAX_QUERIES};
 use crate::stats::{period_serves_age, round_start, Stat, StatFold};
 use crate::{paging, validate};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use watchtrail_core::Timestamp;
 
@@ -94,7 +94,7 @@ impl MetricsService {
 
         // Read: every MetricStat query and every SEARCH.
         let mut metric_series: HashMap<usize, Series> = HashMap::new();
-        let mut searches: HashMap<usize, Vec<Vec<Series>>> = HashMap::new();
+        let mut searches: HashMap<usize, Vec<Option<Vec<Series>>>> = HashMap::new();
         let mut truncated: Vec<usize> = Vec::new();
         let mut answered: HashMap<usize, Output> = HashMap::new();
         for (i, p) in plans.iter().enumerate() {
@@ -130,7 +130,7 @@ impl MetricsService {
                         if cut {
                             truncated.push(i);
                         }
-                        found.push(series);
+                        found.push(Some(series));
                     }
                     searches.insert(i, found);
                 }
@@ -138,9 +138,20 @@ impl MetricsService {
         }
 
         // Evaluate.
+        let ids: HashMap<&str, usize> = plans.iter().enumerate().map(|(i, p)| (p.query().id.as_str(), i)).collect();
+        let referenced = plans
+            .iter()
+            .filter_map(|p| match p {
+                Plan::Math { expr, .. } => Some(parse::references(expr)),
+                Plan::Metric { .. } | Plan::Insights { .. } => None,
+            })
+            .flatten()
+            .filter_map(|id| ids.get(id.as_str()).copied())
+            .collect();
         let mut cx = Evaluation {
             plans: &plans,
-            ids: plans.iter().enumerate().map(|(i, p)| (p.query().id.as_str(), i)).collect(),
+            ids,
+            referenced,
             grid,
             metric_series,
             searches,
@@ -470,7 +481,10 @@ struct Evaluation<'a> {
     ids: HashMap<&'a str, usize>,
     grid: Grid,
     metric_series: HashMap<usize, Series>,
-    searches: HashMap<usize, Vec<Vec<Series>>>,
+    /// Each expression's SEARCH results, taken by its one evaluation.
+    searches: HashMap<usize, Vec<Option<Vec<Series>>>>,
+    /// Queries some expression refers to: only their outputs are kept once evaluated.
+    referenced: HashSet<usize>,
     memo: HashMap<usize, Output>,
     stack: Vec<usize>,
     labels: LabelContext<'a>,
@@ -478,9 +492,14 @@ struct Evaluation<'a> {
 }
 
 impl Evaluation<'_> {
-    /// The output of expression query `i`, evaluated once.
+    /// The output of expression query `i`, evaluated once: kept (and cloned for each
+    /// caller) when another expression refers to it, else handed over.
     fn output(&mut self, i: usize) -> std::result::Result<Output, MathError> {
-        if let Some(out) = self.memo.get(&i) {
+        if !self.referenced.contains(&i) {
+            if let Some(out) = self.memo.remove(&i) {
+                return Ok(out);
+            }
+        } else if let Some(out) = self.memo.get(&i) {
             return Ok(out.clone());
         }
         let Plan::Math { q, expr } = &self.plans[i] else { return Err(MathError("not an expression".into())) };
@@ -498,7 +517,9 @@ impl Evaluation<'_> {
         });
         self.stack.pop();
         let out = out?;
-        self.memo.insert(i, out.clone());
+        if self.referenced.contains(&i) {
+            self.memo.insert(i, out.clone());
+        }
         Ok(out)
     }
 
@@ -540,7 +561,8 @@ impl Context for Evaluation<'_> {
 
     fn search(&mut self, index: usize) -> std::result::Result<Vec<Series>, MathError> {
         let i = self.current();
-        self.searches.get(&i).and_then(|s| s.get(index)).cloned().ok_or_else(|| MathError("SEARCH result missing".into()))
+        // An expression is evaluated once (see `output`), so each SEARCH result is taken once.
+        self.searches.get_mut(&i).and_then(|s| s.get_mut(index)).and_then(Option::take).ok_or_else(|| MathError("SEARCH result missing".into()))
     }
 
     fn default_period(&self) -> i64 {
