@@ -301,6 +301,35 @@ pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<
     decode_runs(bytes, from, to, &mut Scratch::default(), |run| run.for_each(|s| out.push(s.clone())))
 }
 
+/// Reads `count` delta-of-delta times into `ts`. A fixed step (every delta of delta zero,
+/// one zero byte each: the usual series) is filled in without reading a varint per time.
+fn decode_times(r: &mut Reader<'_>, count: usize, ts: &mut Vec<i64>) -> Result<(), ChunkError> {
+    if count == 0 {
+        return Ok(());
+    }
+    let mut t = r.ivarint()?;
+    ts.push(t);
+    if count == 1 {
+        return Ok(());
+    }
+    let mut d = r.ivarint()?;
+    t = t.wrapping_add(d);
+    ts.push(t);
+    let rest = count - 2;
+    // A zero byte is a whole varint (no continuation bit): the zigzag of 0.
+    if r.b.get(r.at..r.at + rest).is_some_and(|z| z.iter().all(|&b| b == 0)) {
+        r.at += rest;
+        ts.extend((1..=rest as i64).map(|i| t.wrapping_add(d.wrapping_mul(i))));
+        return Ok(());
+    }
+    for _ in 0..rest {
+        d = d.wrapping_add(r.ivarint()?);
+        t = t.wrapping_add(d);
+        ts.push(t);
+    }
+    Ok(())
+}
+
 /// What [`decode_runs`] hands over: a chunk's single values at one resolution (the usual
 /// case, as two columns), or one sample of any kind.
 #[derive(Debug, Clone, Copy)]
@@ -361,17 +390,7 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
             values.clear();
             ts.reserve(count);
             values.reserve(count);
-            let (mut t, mut d) = (0i64, 0i64);
-            for i in 0..count {
-                let v = r.ivarint()?;
-                if i == 0 {
-                    t = v;
-                } else {
-                    d = d.wrapping_add(v);
-                    t = t.wrapping_add(d);
-                }
-                ts.push(t);
-            }
+            decode_times(&mut r, count, ts)?;
             let mut push = |_: usize, v: f64| values.push(v);
             let mode = r.byte()?;
             match mode {
@@ -583,6 +602,27 @@ mod tests {
                 let scale = 10f64.powi(e as i32);
                 prop_assert_eq!(m, values.iter().map(|v| (v * scale).round() as i64).collect::<Vec<_>>());
             }
+        }
+
+        /// Times at a fixed step (read without a varint each) and with one sample off the
+        /// step decode exactly, wrapping arithmetic included.
+        #[test]
+        fn fixed_steps_and_broken_steps_round_trip(t0 in any::<i64>(), step in prop_oneof![1i64..120_000, any::<i64>()], n in 1usize..300, off in any::<prop::sample::Index>(), by in any::<i64>(), broken: bool) {
+            let mut times: Vec<i64> = (0..n as i64).map(|i| t0.wrapping_add(step.wrapping_mul(i))).collect();
+            if broken {
+                let i = off.index(n);
+                times[i] = times[i].wrapping_add(by);
+            }
+            let values: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            let bytes = encode_singles(1, &times, &values);
+            let mut got = Vec::new();
+            decode_runs(&bytes, Timestamp(i64::MIN), Timestamp(i64::MAX), &mut Scratch::default(), |run| {
+                if let Run::Singles { ts, .. } = run {
+                    got.extend_from_slice(ts);
+                }
+            })
+            .unwrap();
+            prop_assert_eq!(got, times);
         }
 
         #[test]
