@@ -265,28 +265,6 @@ struct LegacyBatch {
     entries: Vec<(SeriesKey, Sample)>,
 }
 
-#[tokio::test]
-async fn commit_log_parts_of_the_per_sample_kind_are_still_replayed() {
-    use watchtrail_store::{CommitLog, PartKind, PartRef, WalOptions};
-    let dir = tempfile::tempdir().unwrap();
-    {
-        let (log, _) = CommitLog::open(&dir.path().join("wal"), WalOptions::default()).unwrap();
-        let batch = LegacyBatch {
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            received: T0,
-            entries: vec![(key("old"), sample(T0, 2.0)), (key("old"), sample(T0 + 60_000, 3.0)), (key("other"), sample(T0, 7.0))],
-        };
-        let bytes = postcard::to_allocvec(&batch).unwrap();
-        log.append(&[PartRef { kind: PartKind::Metrics, bytes: &bytes }], None).await.unwrap();
-    }
-    let clock = Arc::new(ManualClock::new(Timestamp(T0)));
-    let store = MetricStore::open(dir.path(), clock, opts()).await.unwrap();
-    assert_eq!(store.head_samples(), 3);
-    assert_eq!(sum(&store, "old").await, 5.0);
-    assert_eq!(sum(&store, "other").await, 7.0);
-}
-
 /// The commit-log part of the builds before the columns: each series' key once, postcard.
 #[derive(serde::Serialize)]
 struct GroupedBatch {
@@ -296,24 +274,41 @@ struct GroupedBatch {
     series: Vec<(SeriesKey, Vec<Sample>)>,
 }
 
-#[tokio::test]
-async fn commit_log_parts_of_the_postcard_series_kind_are_still_replayed() {
-    use watchtrail_store::{CommitLog, PartKind, PartRef, WalOptions};
+/// Opens a store over a log holding one record of `kind` (postcard `part`), and checks
+/// that it replays 2.0 and 3.0 for "old" and 7.0 for "other".
+async fn replays_old_and_other(kind: watchtrail_store::PartKind, part: &impl serde::Serialize) {
+    use watchtrail_store::{CommitLog, PartRef, WalOptions};
     let dir = tempfile::tempdir().unwrap();
     {
         let (log, _) = CommitLog::open(&dir.path().join("wal"), WalOptions::default()).unwrap();
-        let batch = GroupedBatch {
-            account: "123456789012".into(),
-            region: "us-east-1".into(),
-            received: T0,
-            series: vec![(key("old"), vec![sample(T0, 2.0), sample(T0 + 60_000, 3.0)]), (key("other"), vec![sample(T0, 7.0)])],
-        };
-        let bytes = postcard::to_allocvec(&batch).unwrap();
-        log.append(&[PartRef { kind: PartKind::MetricSeries, bytes: &bytes }], None).await.unwrap();
+        let bytes = postcard::to_allocvec(part).unwrap();
+        log.append(&[PartRef { kind, bytes: &bytes }], None).await.unwrap();
     }
     let clock = Arc::new(ManualClock::new(Timestamp(T0)));
     let store = MetricStore::open(dir.path(), clock, opts()).await.unwrap();
     assert_eq!(store.head_samples(), 3);
     assert_eq!(sum(&store, "old").await, 5.0);
     assert_eq!(sum(&store, "other").await, 7.0);
+}
+
+#[tokio::test]
+async fn commit_log_parts_of_the_per_sample_kind_are_still_replayed() {
+    let batch = LegacyBatch {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        received: T0,
+        entries: vec![(key("old"), sample(T0, 2.0)), (key("old"), sample(T0 + 60_000, 3.0)), (key("other"), sample(T0, 7.0))],
+    };
+    replays_old_and_other(watchtrail_store::PartKind::Metrics, &batch).await;
+}
+
+#[tokio::test]
+async fn commit_log_parts_of_the_postcard_series_kind_are_still_replayed() {
+    let batch = GroupedBatch {
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        received: T0,
+        series: vec![(key("old"), vec![sample(T0, 2.0), sample(T0 + 60_000, 3.0)]), (key("other"), vec![sample(T0, 7.0)])],
+    };
+    replays_old_and_other(watchtrail_store::PartKind::MetricSeries, &batch).await;
 }
