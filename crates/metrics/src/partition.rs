@@ -37,10 +37,10 @@ impl HeadKey for Arc<EncodedSeriesKey> {
 pub(crate) struct SeriesState {
     /// When data for the series last arrived.
     pub(crate) last_ingest: Timestamp,
-    /// Samples not yet in a segment, in LSN order. A flush moves them out and leaves the
-    /// buffer: a busy series goes on writing into the same memory, flush after flush,
-    /// instead of growing a fresh buffer on the log's writer thread (the allocator's copies
-    /// and the kernel's page faults).
+    /// Samples not yet in a segment, in LSN order. A flush that takes them all takes the
+    /// buffer and leaves a spare one an earlier flush emptied, so a busy series goes on
+    /// writing into memory already in use instead of growing a fresh buffer on the log's
+    /// writer thread (the allocator's copies and the kernel's page faults).
     pub(crate) head: Vec<HeadSample>,
     /// The log record of each run of `head` (lengths add up to `head.len()`), in LSN order.
     pub(crate) lsns: Vec<LsnRun>,
