@@ -197,18 +197,7 @@ pub fn encode_singles(resolution: u8, ts: &[i64], values: &[f64]) -> Vec<u8> {
     out.push(SINGLES);
     out.push(resolution);
     put_uvarint(&mut out, ts.len() as u64);
-    let (mut prev_t, mut prev_d) = (0i64, 0i64);
-    for (i, &t) in ts.iter().enumerate() {
-        match i {
-            0 => put_uvarint(&mut out, zigzag(t)),
-            _ => {
-                let d = t.wrapping_sub(prev_t);
-                put_uvarint(&mut out, zigzag(d.wrapping_sub(prev_d)));
-                prev_d = d;
-            }
-        }
-        prev_t = t;
-    }
+    put_times(&mut out, ts.iter().copied());
     let mut m = Vec::with_capacity(values.len());
     match decimal_mantissas(values, &mut m) {
         Some(e) => encode_mantissas(e as u8, &m, &mut out),
@@ -301,33 +290,52 @@ pub fn decode_range(bytes: &[u8], from: Timestamp, to: Timestamp, out: &mut Vec<
     decode_runs(bytes, from, to, &mut Scratch::default(), |run| run.for_each(|s| out.push(s.clone())))
 }
 
-/// Reads `count` delta-of-delta times into `ts`. A fixed step (every delta of delta zero,
-/// one zero byte each: the usual series) is filled in without reading a varint per time.
-fn decode_times(r: &mut Reader<'_>, count: usize, ts: &mut Vec<i64>) -> Result<(), ChunkError> {
-    if count == 0 {
-        return Ok(());
+/// Appends times as a column (chunks and commit-log parts): zigzag varints of the first
+/// time, then of each delta less the one before (a fixed step is a run of zero bytes;
+/// wrapping arithmetic).
+pub(crate) fn put_times(out: &mut Vec<u8>, times: impl IntoIterator<Item = i64>) {
+    let (mut prev_t, mut prev_d) = (0i64, 0i64);
+    for (i, t) in times.into_iter().enumerate() {
+        if i == 0 {
+            put_uvarint(out, zigzag(t));
+        } else {
+            let d = t.wrapping_sub(prev_t);
+            put_uvarint(out, zigzag(d.wrapping_sub(prev_d)));
+            prev_d = d;
+        }
+        prev_t = t;
     }
-    let mut t = r.ivarint()?;
+}
+
+/// Reads `count` times written by [`put_times`] from `b` at `*pos` into `ts`; `None` when
+/// the bytes end first or a varint is overlong. A fixed step (every delta of delta zero,
+/// one zero byte each: the usual series) is filled in without reading a varint per time.
+pub(crate) fn read_times(b: &[u8], pos: &mut usize, count: usize, ts: &mut Vec<i64>) -> Option<()> {
+    let next = |pos: &mut usize| read_uvarint(b, pos).map(unzigzag);
+    if count == 0 {
+        return Some(());
+    }
+    let mut t = next(pos)?;
     ts.push(t);
     if count == 1 {
-        return Ok(());
+        return Some(());
     }
-    let mut d = r.ivarint()?;
+    let mut d = next(pos)?;
     t = t.wrapping_add(d);
     ts.push(t);
     let rest = count - 2;
     // A zero byte is a whole varint (no continuation bit): the zigzag of 0.
-    if r.b.get(r.at..r.at + rest).is_some_and(|z| z.iter().all(|&b| b == 0)) {
-        r.at += rest;
+    if b.get(*pos..pos.checked_add(rest)?).is_some_and(|z| z.iter().all(|&x| x == 0)) {
+        *pos += rest;
         ts.extend((1..=rest as i64).map(|i| t.wrapping_add(d.wrapping_mul(i))));
-        return Ok(());
+        return Some(());
     }
     for _ in 0..rest {
-        d = d.wrapping_add(r.ivarint()?);
+        d = d.wrapping_add(next(pos)?);
         t = t.wrapping_add(d);
         ts.push(t);
     }
-    Ok(())
+    Some(())
 }
 
 /// What [`decode_runs`] hands over: a chunk's single values at one resolution (the usual
@@ -390,7 +398,7 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
             values.clear();
             ts.reserve(count);
             values.reserve(count);
-            decode_times(&mut r, count, ts)?;
+            read_times(r.b, &mut r.at, count, ts).ok_or_else(|| ChunkError("truncated or overlong varint".into()))?;
             let mut push = |_: usize, v: f64| values.push(v);
             let mode = r.byte()?;
             match mode {

@@ -7,6 +7,7 @@
 //! [`PartKind::Metrics`](watchtrail_store::PartKind) ([`WalBatch`], a key per sample). All
 //! of them read back as a [`SeriesBatch`].
 
+use crate::chunk::{put_times, read_times};
 use crate::engine::encode;
 use crate::error::{MetricsError, Result};
 use crate::head_sample::HeadSample;
@@ -105,7 +106,7 @@ fn put_str(out: &mut Vec<u8>, s: &str) {
 /// series  = key (the postcard SeriesKey, as EncodedSeriesKey holds it) n:uvarint samples
 /// samples = 0x00 resolution:u8 times values   n single values at one resolution
 ///         | 0x01 sample{n}                    anything else: postcard Samples
-/// times   = n zigzag varints: the first time, then each delta less the one before
+/// times   = n zigzag varints (chunk::put_times): the first time, then each delta less the one before
 ///           (a fixed step is a run of zeros; wrapping arithmetic)
 /// values  = n f64, little-endian
 /// str     = len:uvarint UTF-8 bytes
@@ -126,18 +127,7 @@ pub(crate) fn encode_series_columns(account: &str, region: &str, received: i64, 
             Some(resolution) => {
                 out.push(SINGLES);
                 out.push(resolution);
-                let (mut prev_t, mut prev_d) = (0i64, 0i64);
-                for (i, s) in samples.iter().enumerate() {
-                    let t = s.ts().millis();
-                    if i == 0 {
-                        put_i64(&mut out, t);
-                    } else {
-                        let d = t.wrapping_sub(prev_t);
-                        put_i64(&mut out, d.wrapping_sub(prev_d));
-                        prev_d = d;
-                    }
-                    prev_t = t;
-                }
+                put_times(&mut out, samples.iter().map(|s| s.ts().millis()));
                 for s in samples {
                     if let HeadSample::Single { value, .. } = s {
                         out.extend_from_slice(&value.to_le_bytes());
@@ -185,18 +175,8 @@ pub(crate) fn decode_series_columns(bytes: &[u8]) -> Result<SeriesBatch> {
         match form {
             SINGLES => {
                 let resolution = r.u8().ok_or_else(|| bad("resolution"))?;
-                let (mut t, mut d) = (0i64, 0i64);
                 let mut times = Vec::with_capacity(n.min(r.rest().len()));
-                for i in 0..n {
-                    let x = r.i64().ok_or_else(|| bad("sample time"))?;
-                    if i == 0 {
-                        t = x;
-                    } else {
-                        d = d.wrapping_add(x);
-                        t = t.wrapping_add(d);
-                    }
-                    times.push(t);
-                }
+                read_times(r.bytes, &mut r.pos, n, &mut times).ok_or_else(|| bad("sample time"))?;
                 let values = r.take(n.checked_mul(8).ok_or_else(|| bad("sample count"))?).ok_or_else(|| bad("values"))?;
                 for (t, v) in times.into_iter().zip(values.chunks_exact(8)) {
                     let v = f64::from_le_bytes(v.try_into().map_err(|_| bad("value"))?);
