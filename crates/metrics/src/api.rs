@@ -5,6 +5,7 @@ use crate::model::{Dimension, Name, Unit};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use watchtrail_core::Timestamp;
+use watchtrail_wire::Value;
 
 /// `StatisticSet`.
 #[derive(Clone, Debug, Deserialize)]
@@ -341,4 +342,99 @@ pub struct GetMetricDataOutput {
     pub next_token: Option<String>,
     /// Messages.
     pub messages: Vec<MessageData>,
+}
+
+impl StatusCode {
+    /// The wire name (as serialized).
+    fn as_str(self) -> &'static str {
+        match self {
+            StatusCode::Complete => "Complete",
+            StatusCode::InternalError => "InternalError",
+            StatusCode::PartialData => "PartialData",
+            StatusCode::Forbidden => "Forbidden",
+        }
+    }
+}
+
+/// GetMetricData's answer built as the wire tree directly: each result's timestamps and values
+/// move into unboxed lists instead of being serialized one point at a time (a page holds up to
+/// 100,800 points). The tree is exactly what serializing the output gives (pinned by a test).
+impl From<GetMetricDataOutput> for Value {
+    fn from(out: GetMetricDataOutput) -> Value {
+        fn messages(list: Vec<MessageData>) -> Value {
+            Value::List(
+                list.into_iter()
+                    .map(|m| Value::Struct(vec![("Code".into(), Value::String(m.code)), ("Value".into(), Value::String(m.value))]))
+                    .collect(),
+            )
+        }
+        let results = out
+            .metric_data_results
+            .into_iter()
+            .map(|r| {
+                let timestamps = if r.timestamps.is_empty() { Value::List(Vec::new()) } else { Value::Timestamps(r.timestamps) };
+                let values = if r.values.is_empty() { Value::List(Vec::new()) } else { Value::Floats(r.values) };
+                Value::Struct(vec![
+                    ("Id".into(), Value::String(r.id)),
+                    ("Label".into(), Value::String(r.label)),
+                    ("Timestamps".into(), timestamps),
+                    ("Values".into(), values),
+                    ("StatusCode".into(), Value::String(r.status_code.as_str().into())),
+                    ("Messages".into(), messages(r.messages)),
+                ])
+            })
+            .collect();
+        let mut members = vec![("MetricDataResults".into(), Value::List(results))];
+        if let Some(token) = out.next_token {
+            members.push(("NextToken".into(), Value::String(token)));
+        }
+        members.push(("Messages".into(), messages(out.messages)));
+        Value::Struct(members)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn message() -> impl Strategy<Value = MessageData> {
+        ("[A-Za-z]{0,8}", ".{0,12}").prop_map(|(code, value)| MessageData { code, value })
+    }
+
+    fn result() -> impl Strategy<Value = MetricDataResult> {
+        let status = prop_oneof![
+            Just(StatusCode::Complete),
+            Just(StatusCode::InternalError),
+            Just(StatusCode::PartialData),
+            Just(StatusCode::Forbidden)
+        ];
+        ("[a-z][a-z0-9_]{0,6}", ".{0,12}", proptest::collection::vec((any::<i64>(), any::<f64>()), 0..20), status, proptest::collection::vec(message(), 0..3))
+            .prop_map(|(id, label, points, status_code, messages)| MetricDataResult {
+                id,
+                label,
+                timestamps: points.iter().map(|(t, _)| Timestamp(*t)).collect(),
+                values: points.iter().map(|(_, v)| *v).collect(),
+                status_code,
+                messages,
+            })
+    }
+
+    proptest! {
+        /// The hand-built tree is the serialized one, so every protocol renders the answer
+        /// as it renders any other output.
+        #[test]
+        fn get_metric_data_output_builds_the_serialized_tree(
+            results in proptest::collection::vec(result(), 0..5),
+            next_token in proptest::option::of("[A-Za-z0-9]{1,16}"),
+            messages in proptest::collection::vec(message(), 0..3),
+        ) {
+            let out = GetMetricDataOutput { metric_data_results: results, next_token, messages };
+            let serialized = watchtrail_wire::to_value(&out).expect("serializes");
+            let built = Value::from(out);
+            // NaN values compare unequal: compare the JSON each renders, bit for bit, too.
+            prop_assert_eq!(watchtrail_wire::codec::json::encode(&built), watchtrail_wire::codec::json::encode(&serialized));
+            prop_assert_eq!(format!("{built:?}"), format!("{serialized:?}"));
+        }
+    }
 }

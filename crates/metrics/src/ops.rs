@@ -101,7 +101,7 @@ pub fn register(registry: &mut Registry, svc: MetricsService) {
     let s = svc;
     registry.register(&CLOUDWATCH, OperationInfo::new("GetMetricData"), move |ctx: RequestContext, input: GetMetricDataInput| {
         let s = s.clone();
-        async move { s.get_metric_data(&scope(&ctx), input).await }
+        async move { s.get_metric_data(&scope(&ctx), input).await.map(watchtrail_wire::Value::from) }
     });
 }
 

@@ -23,4 +23,4 @@ pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest};
 pub use protocol::Protocol;
 pub use registry::{OperationInfo, RawRequest, Registry};
 pub use service::{RemoteWriteSpec, ServiceSpec, CLOUDWATCH};
-pub use value::{from_value, to_value, Value};
+pub use value::{from_value, to_value, IntoValue, Value};

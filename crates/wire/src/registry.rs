@@ -6,10 +6,9 @@
 
 use crate::context::RequestContext;
 use crate::service::ServiceSpec;
-use crate::value::{from_value, to_value, Value};
+use crate::value::{from_value, IntoValue, Value};
 use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
@@ -132,13 +131,13 @@ fn run_typed<F, I, O, E, Fut>(f: &F, ctx: RequestContext, input: I) -> BoxFuture
 where
     F: Fn(RequestContext, I) -> Fut,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
-    O: Serialize + Send + 'static,
+    O: IntoValue + Send + 'static,
     E: AwsError + Send + 'static,
 {
     let fut = f(ctx, input);
     Box::pin(async move {
         let out = fut.await.map_err(|e| e.to_api_error())?;
-        to_value(&out).map_err(|e| {
+        out.into_value().map_err(|e| {
             tracing::error!(error = %e, "output encoding failed");
             ApiError::internal("InternalFailure")
         })
@@ -156,7 +155,7 @@ where
     F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
     I: Send + 'static,
-    O: Serialize + Send + 'static,
+    O: IntoValue + Send + 'static,
     E: AwsError + Send + 'static,
 {
     fn summary(&self) -> serde_json::Value {
@@ -174,7 +173,7 @@ where
     F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<O, E>> + Send + 'static,
     I: DeserializeOwned + Send + 'static,
-    O: Serialize + Send + 'static,
+    O: IntoValue + Send + 'static,
     E: AwsError + Send + 'static,
 {
     fn call(&self, ctx: RequestContext, input: Value) -> BoxFuture<'static, Result<Value, ApiError>> {
@@ -250,7 +249,7 @@ impl Registry {
         F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
         I: DeserializeOwned + Send + 'static,
-        O: Serialize + Send + 'static,
+        O: IntoValue + Send + 'static,
         E: AwsError + Send + 'static,
     {
         self.insert(service, info, Typed { service, f: Arc::new(f), summarize: None, _marker: std::marker::PhantomData });
@@ -265,7 +264,7 @@ impl Registry {
         F: Fn(RequestContext, I) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
         I: DeserializeOwned + Send + 'static,
-        O: Serialize + Send + 'static,
+        O: IntoValue + Send + 'static,
         E: AwsError + Send + 'static,
     {
         self.insert(service, info, Typed { service, f: Arc::new(f), summarize: Some(summarize), _marker: std::marker::PhantomData });

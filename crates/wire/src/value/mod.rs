@@ -12,6 +12,26 @@ mod ser;
 pub use de::{from_value, DecodeError, DecodeErrorKind};
 pub use ser::{to_value, EncodeError};
 
+/// An operation's output on its way to a protocol encoder: any `Serialize` output goes through
+/// [`to_value`]; an output that builds its own [`Value`] (a large answer moving its vectors
+/// into the tree rather than serializing them item by item) is returned as that `Value`.
+pub trait IntoValue {
+    /// The protocol-neutral tree of this output.
+    fn into_value(self) -> Result<Value, EncodeError>;
+}
+
+impl<T: serde::Serialize> IntoValue for T {
+    fn into_value(self) -> Result<Value, EncodeError> {
+        to_value(&self)
+    }
+}
+
+impl IntoValue for Value {
+    fn into_value(self) -> Result<Value, EncodeError> {
+        Ok(self)
+    }
+}
+
 use watchtrail_core::Timestamp;
 
 /// The serde newtype name that marks a [`Timestamp`]; `watchtrail_core::Timestamp` derives
