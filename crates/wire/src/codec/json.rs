@@ -74,15 +74,105 @@ impl<'de> serde::de::Visitor<'de> for JsonVisitor {
     }
 }
 
+/// An answer estimated at this many bytes or more has its long top-level lists rendered on
+/// every core (a GetMetricData page of 100,800 points is about 4 MB of JSON; rendering its
+/// numbers is most of its time).
+const SPLIT_RENDER_BYTES: usize = 512 * 1024;
+
 /// Encodes a value as a JSON body. `Null` at the top level becomes `{}`.
 pub fn encode(v: &Value) -> Vec<u8> {
     // Sized up front: a large answer (a GetMetricData page is a few MB) grows no buffer.
-    let mut out = Vec::with_capacity(encoded_len_estimate(v).max(256));
+    let estimate = encoded_len_estimate(v);
+    let mut out = Vec::with_capacity(estimate.max(256));
     match v {
         Value::Null => out.extend_from_slice(b"{}"),
+        Value::Struct(members) if estimate >= SPLIT_RENDER_BYTES => write_members(members, &mut out, write_splitting_long_lists),
         _ => write(v, &mut out),
     }
     out
+}
+
+/// Writes `v`, a long list of structures (or of anything but plain numbers) split over the
+/// cores (see [`write_list_split`]).
+fn write_splitting_long_lists(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::List(items) if items.len() > 1 && encoded_len_estimate(v) >= SPLIT_RENDER_BYTES => write_list_split(items, out, render_threads()),
+        _ => write(v, out),
+    }
+}
+
+/// Threads a split rendering uses: one per core.
+fn render_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+}
+
+/// `[a,b,...]` rendered on up to `threads` threads: the items are cut into runs of about equal
+/// estimated size; this thread renders the first run into `out` while each other run renders
+/// into its own buffer on a scoped thread, and the buffers are appended in order. A thread
+/// that cannot be started leaves its run to this one. The bytes are those of [`write_list`].
+fn write_list_split(items: &[Value], out: &mut Vec<u8>, threads: usize) {
+    let runs = cut_runs(items, threads);
+    out.push(b'[');
+    std::thread::scope(|scope| {
+        let mut others = Vec::with_capacity(runs.len().saturating_sub(1));
+        for run in runs.iter().skip(1) {
+            let render = move || {
+                let mut buf = Vec::with_capacity(run.iter().map(|i| encoded_len_estimate(i) + 1).sum());
+                write_items(run, &mut buf);
+                buf
+            };
+            others.push(match std::thread::Builder::new().name("json-render".into()).spawn_scoped(scope, render) {
+                Ok(handle) => Err(handle),
+                Err(_) => Ok(*run),
+            });
+        }
+        if let Some(first) = runs.first() {
+            write_items(first, out);
+        }
+        for other in others {
+            out.push(b',');
+            match other {
+                Ok(run) => write_items(run, out),
+                Err(handle) => match handle.join() {
+                    Ok(buf) => out.extend_from_slice(&buf),
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+            }
+        }
+    });
+    out.push(b']');
+}
+
+/// `items` cut into at most `threads` non-empty runs of about equal estimated size, in order.
+fn cut_runs(items: &[Value], threads: usize) -> Vec<&[Value]> {
+    let sizes: Vec<usize> = items.iter().map(encoded_len_estimate).collect();
+    let total: usize = sizes.iter().sum();
+    let threads = threads.clamp(1, items.len().max(1));
+    let mut runs = Vec::with_capacity(threads);
+    let (mut start, mut seen) = (0, 0usize);
+    for (i, size) in sizes.iter().enumerate() {
+        seen += size;
+        // Close the run once it holds its share of the total.
+        if runs.len() + 1 < threads && seen.saturating_mul(threads) >= total.saturating_mul(runs.len() + 1) {
+            runs.push(&items[start..=i]);
+            start = i + 1;
+        }
+    }
+    if start < items.len() {
+        runs.push(&items[start..]);
+    }
+    runs
+}
+
+/// The items of a list, comma-separated, without the brackets.
+fn write_items(items: &[Value], out: &mut Vec<u8>) {
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write(item, out);
+    }
 }
 
 /// About how many bytes `v` encodes to (numbers at their longest usual length).
@@ -115,24 +205,27 @@ fn write(v: &Value, out: &mut Vec<u8>) {
         Value::Floats(items) => write_list(items, out, |f, out| write_float(*f, out)),
         Value::Timestamps(items) => write_list(items, out, |t, out| write_timestamp(*t, out)),
         Value::List(items) => write_list(items, out, write),
-        Value::Struct(members) | Value::Map(members) => {
-            out.push(b'{');
-            let mut first = true;
-            for (k, v) in members {
-                if matches!(v, Value::Null) {
-                    continue;
-                }
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_str(k, out);
-                out.push(b':');
-                write(v, out);
-            }
-            out.push(b'}');
-        }
+        Value::Struct(members) | Value::Map(members) => write_members(members, out, write),
     }
+}
+
+/// `{"k":v,...}` without its null members, each value written by `each`.
+fn write_members(members: &[(String, Value)], out: &mut Vec<u8>, each: impl Fn(&Value, &mut Vec<u8>)) {
+    out.push(b'{');
+    let mut first = true;
+    for (k, v) in members {
+        if matches!(v, Value::Null) {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        write_str(k, out);
+        out.push(b':');
+        each(v, out);
+    }
+    out.push(b'}');
 }
 
 /// `[a,b,...]`, each item written by `each`.
@@ -226,6 +319,53 @@ mod tests {
             write_str(&s, &mut out);
             proptest::prop_assert_eq!(out, serde_json::to_vec(&s).unwrap());
         }
+    }
+
+    /// A list of results like GetMetricData's: `n` structures of `points` numbers each.
+    fn results(n: usize, points: usize) -> Value {
+        Value::List(
+            (0..n)
+                .map(|i| {
+                    Value::Struct(vec![
+                        ("Id".into(), Value::String(format!("m{i}"))),
+                        ("Timestamps".into(), Value::Timestamps((0..points as i64).map(|p| Timestamp(1_767_225_600_000 + p * 60_500)).collect())),
+                        ("Values".into(), Value::Floats((0..points).map(|p| (p as f64 + 0.1) / (i as f64 + 3.0)).collect())),
+                    ])
+                })
+                .collect(),
+        )
+    }
+
+    proptest::proptest! {
+        /// A list rendered in runs on several threads is byte for byte the list rendered on one.
+        #[test]
+        fn a_split_list_renders_as_one(sizes in proptest::collection::vec(0usize..40, 0..12), threads in 1usize..6) {
+            // Structures of various sizes, and every third item a plain number.
+            let items: Vec<Value> = sizes.iter().enumerate().map(|(i, &n)| match results(1, n) {
+                Value::List(mut one) if i % 3 != 2 => one.remove(0),
+                _ => Value::Int(n as i64),
+            }).collect();
+            let runs = cut_runs(&items, threads);
+            proptest::prop_assert!(runs.len() <= threads.max(1) && runs.iter().all(|r| !r.is_empty()));
+            proptest::prop_assert_eq!(runs.concat(), items.clone());
+            let (mut split, mut whole) = (Vec::new(), Vec::new());
+            write_list_split(&items, &mut split, threads);
+            write_list(&items, &mut whole, write);
+            proptest::prop_assert_eq!(split, whole);
+        }
+    }
+
+    #[test]
+    fn a_large_answer_renders_its_long_list_split_and_unchanged() {
+        let answer = Value::Struct(vec![("MetricDataResults".into(), results(40, 2000)), ("NextToken".into(), Value::String("t".into()))]);
+        assert!(encoded_len_estimate(&answer) >= SPLIT_RENDER_BYTES, "large enough to be split");
+        let mut whole = Vec::new();
+        write(&answer, &mut whole);
+        let body = encode(&answer);
+        assert_eq!(body, whole);
+        let parsed: serde_json::Value = serde_json::from_slice(&body).expect("valid JSON");
+        assert_eq!(parsed["MetricDataResults"].as_array().map(Vec::len), Some(40));
+        assert_eq!(parsed["MetricDataResults"][39]["Values"][1999], serde_json::json!((1999.0 + 0.1) / 42.0));
     }
 
     #[test]
