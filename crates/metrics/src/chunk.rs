@@ -82,8 +82,9 @@ fn pack(values: impl Iterator<Item = u64>, width: u32, out: &mut Vec<u8>) {
 struct Unpacker<'a> {
     bytes: &'a [u8],
     width: u32,
-    acc: u128,
-    bits: u32,
+    mask: u64,
+    /// Bit position of the next field.
+    at: usize,
 }
 
 impl<'a> Unpacker<'a> {
@@ -96,25 +97,28 @@ impl<'a> Unpacker<'a> {
         let end = usize::try_from(len).ok().and_then(|l| r.at.checked_add(l)).filter(|&e| e <= r.b.len()).ok_or_else(|| ChunkError("truncated".into()))?;
         let bytes = &r.b[r.at..end];
         r.at = end;
-        Ok(Unpacker { bytes, width, acc: 0, bits: 0 })
+        let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+        Ok(Unpacker { bytes, width, mask, at: 0 })
     }
 
+    /// The next field; zero bits past the end (`new` checked the length for every field).
     #[inline]
     fn next(&mut self) -> u64 {
-        if self.width == 0 {
-            return 0;
+        let (byte, shift) = (self.at >> 3, (self.at & 7) as u32);
+        self.at += self.width as usize;
+        // A field of up to 56 bits and its offset in its first byte fit one 8-byte load.
+        if let Some(word) = self.bytes.get(byte..byte + 8) {
+            if self.width <= 56 {
+                let word = u64::from_le_bytes(word.try_into().unwrap_or_default());
+                return (word >> shift) & self.mask;
+            }
         }
-        while self.bits < self.width {
-            // Never past the end: `new` checked the length for every field.
-            let (&b, rest) = self.bytes.split_first().unwrap_or((&0, &[]));
-            self.bytes = rest;
-            self.acc |= u128::from(b) << self.bits;
-            self.bits += 8;
-        }
-        let v = (self.acc & ((1u128 << self.width) - 1)) as u64;
-        self.acc >>= self.width;
-        self.bits -= self.width;
-        v
+        // Near the end, or a wider field: up to 9 bytes, zero past the end.
+        let mut word = [0u8; 16];
+        let tail = self.bytes.get(byte..).unwrap_or_default();
+        let n = tail.len().min(9);
+        word[..n].copy_from_slice(&tail[..n]);
+        ((u128::from_le_bytes(word) >> shift) as u64) & self.mask
     }
 }
 
@@ -426,25 +430,28 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
                         let dmin = r.ivarint()?;
                         let width = u32::from(r.byte()?);
                         let mut fields = Unpacker::new(&mut r, count.saturating_sub(1), width)?;
-                        for i in 0..count {
+                        // The mantissas, the first as it is and each next one a delta on.
+                        let mut mantissa = |i: usize| {
                             if i > 0 {
                                 m = m.wrapping_add(dmin.wrapping_add(fields.next() as i64));
                             }
-                            push(i, if e == 0 { m as f64 } else { m as f64 / scale });
+                            m
+                        };
+                        // Sized loops (`extend` over a range) check no capacity per value; whole
+                        // numbers need no division (`x / 1.0` is `x`).
+                        if e == 0 {
+                            values.extend((0..count).map(|i| mantissa(i) as f64));
+                        } else {
+                            values.extend((0..count).map(|i| mantissa(i) as f64 / scale));
                         }
                     } else {
                         let vmin = r.ivarint()?;
                         let width = u32::from(r.byte()?);
                         let mut fields = Unpacker::new(&mut r, count, width)?;
                         if e == 0 {
-                            // Whole numbers: no division (`x / 1.0` is `x`).
-                            for i in 0..count {
-                                push(i, vmin.wrapping_add(fields.next() as i64) as f64);
-                            }
+                            values.extend((0..count).map(|_| vmin.wrapping_add(fields.next() as i64) as f64));
                         } else {
-                            for i in 0..count {
-                                push(i, vmin.wrapping_add(fields.next() as i64) as f64 / scale);
-                            }
+                            values.extend((0..count).map(|_| vmin.wrapping_add(fields.next() as i64) as f64 / scale));
                         }
                     }
                 }
@@ -576,6 +583,24 @@ mod tests {
     }
 
     proptest! {
+        /// Every width, every count: the fields come back as packed, the last ones (read near
+        /// the end of the bytes) included, and a read past the last field gives zero bits.
+        #[test]
+        fn packed_fields_unpack_exactly(width in 0u32..=64, raw in proptest::collection::vec(any::<u64>(), 0..40)) {
+            let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
+            let fields: Vec<u64> = raw.iter().map(|v| v & mask).collect();
+            let mut bytes = Vec::new();
+            pack(fields.iter().copied(), width, &mut bytes);
+            let mut r = Reader { b: &bytes, at: 0 };
+            let mut unpacker = Unpacker::new(&mut r, fields.len(), width).expect("the packed length");
+            prop_assert_eq!(r.at, bytes.len());
+            let got: Vec<u64> = (0..fields.len()).map(|_| unpacker.next()).collect();
+            prop_assert_eq!(got, fields.clone());
+            prop_assert_eq!(unpacker.next(), 0);
+            let mut again = Reader { b: &bytes, at: 0 };
+            prop_assert!(Unpacker::new(&mut again, fields.len() + 8, width.max(1)).is_err(), "more fields than bytes");
+        }
+
         #[test]
         fn any_samples_round_trip(raw in proptest::collection::vec((-1_000_000i64..1_000_000, proptest::num::f64::ANY, 0u8..3), 0..60), res in prop_oneof![Just(1u8), Just(60u8)]) {
             let mut samples: Vec<Sample> = raw.iter().map(|&(t, v, k)| match k {
