@@ -51,6 +51,14 @@ impl Aggregate {
         self.max = self.max.max(max);
     }
 
+    /// Folds single values in, in order (the same result as adding them one by one).
+    #[inline]
+    fn add_values(&mut self, values: &[f64]) {
+        for &v in values {
+            self.add_parts(1.0, v, v, v);
+        }
+    }
+
     /// Whether anything was folded in.
     pub fn is_empty(&self) -> bool {
         self.count <= 0.0
@@ -118,6 +126,10 @@ fn group<'a, T>(
     periods.into_vec()
 }
 
+/// Periods a fold makes room for when its first period with data arrives: a day of one-minute
+/// periods (a longer range grows from there).
+const PERIODS_RESERVED: usize = 1440;
+
 /// Per-period accumulators for samples arriving one at a time, in any order: the periods
 /// with data, in time order. Samples mostly arrive in time order (a series' chunks are), so
 /// finding a sample's period is usually a look at the last one.
@@ -161,10 +173,21 @@ impl<T> Periods<T> {
                 }
             },
             _ => {
+                if self.items.capacity() == 0 {
+                    // The first period with data: room for the range's periods (up to a day of
+                    // one-minute periods) at once, rather than growing a page at a time.
+                    self.items.reserve(self.span().min(PERIODS_RESERVED));
+                }
                 self.items.push((index, empty()));
                 self.items.len() - 1
             }
         }
+    }
+
+    /// How many periods `[start, end)` holds.
+    fn span(&self) -> usize {
+        let ms = u64::try_from(self.end.millis().saturating_sub(self.start.millis())).unwrap_or(0);
+        usize::try_from(ms.div_ceil(self.period_ms as u64)).unwrap_or(usize::MAX)
     }
 
     /// Every period with data: `(period start, accumulator)`, in time order.
@@ -207,18 +230,22 @@ impl StatFold {
     pub fn add_run(&mut self, run: Run<'_>) {
         match (self, run) {
             (StatFold::Basic(_, p), Run::Singles { ts, values, .. }) => {
-                // The current period as `[lo, hi)` ms (none yet: empty), so that a run in
-                // time order divides once per period, not once per sample.
-                let (mut lo, mut hi, mut at) = (0i64, 0i64, 0usize);
-                for (&t, &v) in ts.iter().zip(values) {
-                    if t < lo || t >= hi {
-                        let Some(index) = p.index_of(Timestamp(t)) else { continue };
-                        at = p.position(index, Aggregate::empty);
-                        // `index_of` subtracted without overflow, so `lo <= t`.
-                        lo = p.start.millis() + index * p.period_ms;
-                        hi = lo.saturating_add(p.period_ms).min(p.end.millis());
-                    }
-                    p.items[at].1.add_parts(1.0, v, v, v);
+                // Period by period: the samples from `i` on that fall in `i`'s period `[lo, hi)`
+                // (in a run in time order, all of that period's) fold in as one slice, so a
+                // run divides once per period, not once per sample.
+                let mut i = 0;
+                while let Some(&t) = ts.get(i) {
+                    let Some(index) = p.index_of(Timestamp(t)) else {
+                        i += 1;
+                        continue;
+                    };
+                    // `index_of` subtracted without overflow, so `lo <= t`.
+                    let lo = p.start.millis() + index * p.period_ms;
+                    let hi = lo.saturating_add(p.period_ms).min(p.end.millis());
+                    let n = ts[i..].iter().position(|&t| t < lo || t >= hi).unwrap_or(ts.len() - i);
+                    let at = p.position(index, Aggregate::empty);
+                    p.items[at].1.add_values(&values[i..(i + n).min(values.len())]);
+                    i += n;
                 }
             }
             (fold, run) => run.for_each(|s| fold.add(s)),
