@@ -227,17 +227,21 @@ impl SegmentEncoder {
                 self.raw.len()
             )));
         }
-        let compressed = self.zstd.compress(&self.raw)?;
+        // Compressed straight into the output, after room for the header: no buffer per
+        // block (each a fresh allocation the kernel zeroes) and no copy.
         let raw_len = (self.raw.len() as u32).to_le_bytes();
-        let crc = crc32c::crc32c_append(crc32c::crc32c(&raw_len), &compressed);
-        let offset = self.out.len() as u64;
-        self.out.extend_from_slice(&raw_len);
-        self.out.extend_from_slice(&crc.to_le_bytes());
-        self.out.extend_from_slice(&compressed);
+        let offset = self.out.len();
+        let data = offset + BLOCK_HEADER_LEN;
+        self.out.resize(data + zstd::zstd_safe::compress_bound(self.raw.len()), 0);
+        let compressed = self.zstd.compress_to_buffer(&self.raw, &mut self.out[data..])?;
+        self.out.truncate(data + compressed);
+        let crc = crc32c::crc32c_append(crc32c::crc32c(&raw_len), &self.out[data..]);
+        self.out[offset..offset + 4].copy_from_slice(&raw_len);
+        self.out[offset + 4..data].copy_from_slice(&crc.to_le_bytes());
         self.raw.clear();
         self.index.push(BlockMeta {
-            offset,
-            len: (BLOCK_HEADER_LEN + compressed.len()) as u32,
+            offset: offset as u64,
+            len: (BLOCK_HEADER_LEN + compressed) as u32,
             records: u32::try_from(block.records)
                 .map_err(|_| StoreError::InvalidArgument("too many records in one block".into()))?,
             min_ts: block.min_ts,
