@@ -222,7 +222,7 @@ impl SegmentStore {
         max_lsn: u64,
         level: u32,
     ) -> Result<SegmentMeta> {
-        let builder = self.builder;
+        let builder = self.builder.for_level(level);
         let (count, bytes, reader) = tokio::task::spawn_blocking(
             move || -> Result<(u64, Bytes, SegmentReader)> {
                 let bytes = match records {
@@ -282,7 +282,8 @@ impl SegmentStore {
     /// records streamed in segment order, with no copy or sort of them all first.
     /// `capacity` is a hint for the encoded size in bytes.
     pub fn encoder(&self, capacity: usize) -> Result<SegmentEncoder> {
-        self.builder.encoder(capacity)
+        // What it encodes is written as a level-0 segment.
+        self.builder.for_level(0).encoder(capacity)
     }
 
     /// [`SegmentStore::write`] for a segment already encoded (by [`SegmentStore::encoder`]);
