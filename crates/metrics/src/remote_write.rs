@@ -162,8 +162,7 @@ impl MetricsService {
         received: Timestamp,
     ) -> Result<(Vec<SeriesSamples>, RemoteWriteOutcome)> {
         validate::namespace(Param::from("namespace"), namespace)?;
-        let bytes = rw::decompress(body, content_encoding).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
-        let req = rw::RawWrite::parse(&bytes).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
+        let req = rw::RawWrite::read_body(body, content_encoding).map_err(|e| MetricsError::InvalidParameterValue(e.0))?;
         let mut out = RemoteWriteOutcome { series: req.series().len(), ..Default::default() };
         // Each series' cached key, or (for a series not cached) its cache id, to insert with
         // the key once built.
