@@ -119,7 +119,7 @@ fn write_list_split(items: &[Value], out: &mut Vec<u8>, threads: usize) {
         for run in runs.iter().skip(1) {
             let render = move || {
                 let mut buf = Vec::with_capacity(run.iter().map(|i| encoded_len_estimate(i) + 1).sum());
-                write_items(run, &mut buf);
+                write_joined(run, &mut buf, write);
                 buf
             };
             others.push(match std::thread::Builder::new().name("json-render".into()).spawn_scoped(scope, render) {
@@ -128,12 +128,12 @@ fn write_list_split(items: &[Value], out: &mut Vec<u8>, threads: usize) {
             });
         }
         if let Some(first) = runs.first() {
-            write_items(first, out);
+            write_joined(first, out, write);
         }
         for other in others {
             out.push(b',');
             match other {
-                Ok(run) => write_items(run, out),
+                Ok(run) => write_joined(run, out, write),
                 Err(handle) => match handle.join() {
                     Ok(buf) => out.extend_from_slice(&buf),
                     Err(panic) => std::panic::resume_unwind(panic),
@@ -163,16 +163,6 @@ fn cut_runs(items: &[Value], threads: usize) -> Vec<&[Value]> {
         runs.push(&items[start..]);
     }
     runs
-}
-
-/// The items of a list, comma-separated, without the brackets.
-fn write_items(items: &[Value], out: &mut Vec<u8>) {
-    for (i, item) in items.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write(item, out);
-    }
 }
 
 /// About how many bytes `v` encodes to (numbers at their longest usual length).
@@ -232,13 +222,19 @@ fn write_members(members: &[(String, Value)], out: &mut Vec<u8>, each: impl Fn(&
 #[inline]
 fn write_list<T>(items: &[T], out: &mut Vec<u8>, each: impl Fn(&T, &mut Vec<u8>)) {
     out.push(b'[');
+    write_joined(items, out, each);
+    out.push(b']');
+}
+
+/// `a,b,...` (a list's items without the brackets), each item written by `each`.
+#[inline]
+fn write_joined<T>(items: &[T], out: &mut Vec<u8>, each: impl Fn(&T, &mut Vec<u8>)) {
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         each(item, out);
     }
-    out.push(b']');
 }
 
 /// Epoch seconds: an integer for whole seconds, else a fraction.
