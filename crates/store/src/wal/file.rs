@@ -57,12 +57,15 @@ pub(super) fn frame_crc(lsn: u64, payload: &[u8]) -> u32 {
     crc32c::crc32c_append(crc32c::crc32c(&lsn.to_le_bytes()), payload)
 }
 
-pub(super) fn encode_frame(out: &mut Vec<u8>, lsn: u64, payload: &[u8]) {
+/// The header of the frame of `payload` at `lsn`: length, checksum, LSN. The payload follows
+/// it on disk.
+pub(super) fn frame_header(lsn: u64, payload: &[u8]) -> [u8; WAL_FRAME_HEADER_LEN] {
     // Payload length was checked against WAL_MAX_PAYLOAD on enqueue.
-    out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
-    out.extend_from_slice(&frame_crc(lsn, payload).to_le_bytes());
-    out.extend_from_slice(&lsn.to_le_bytes());
-    out.extend_from_slice(payload);
+    let mut h = [0u8; WAL_FRAME_HEADER_LEN];
+    h[..4].copy_from_slice(&(payload.len() as u32).to_le_bytes());
+    h[4..8].copy_from_slice(&frame_crc(lsn, payload).to_le_bytes());
+    h[8..].copy_from_slice(&lsn.to_le_bytes());
+    h
 }
 
 /// Parses one frame at the start of `buf`: `(lsn, payload, frame length)` or why it is bad.

@@ -309,7 +309,6 @@ impl Wal {
             file_records: next_lsn - first,
             file_len,
             next_lsn,
-            buf: Vec::new(),
             failed: None,
             last_group: 0,
         };

@@ -1,10 +1,10 @@
 //! The group-commit writer thread.
 
-use super::file::{create_wal_file, encode_frame, reuse_spare};
-use super::{Request, Shared, SyncMode, WalOptions, WAL_HEADER_LEN};
+use super::file::{create_wal_file, frame_header, reuse_spare};
+use super::{Request, Shared, SyncMode, WalOptions, WAL_FRAME_HEADER_LEN, WAL_HEADER_LEN};
 use crate::error::StoreError;
 use std::fs::File;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,7 +19,6 @@ pub(super) struct Writer {
     /// (records, zero-fill or a recycled file's old records).
     pub(super) allocated: u64,
     pub(super) next_lsn: u64,
-    pub(super) buf: Vec<u8>,
     pub(super) failed: Option<(io::ErrorKind, String)>,
     /// Appends in the previous group commit.
     pub(super) last_group: usize,
@@ -118,25 +117,30 @@ impl Writer {
 
     /// Writes the whole batch and syncs once; returns the last LSN of each request.
     fn commit(&mut self, batch: &[Request]) -> io::Result<Vec<u64>> {
-        self.buf.clear();
         let mut lasts = Vec::with_capacity(batch.len());
         let mut records = 0u64;
         let mut bytes = 0u64;
+        // The current file's frames not written yet: each header, and the payload as the
+        // caller handed it (written from there, not copied into a buffer first).
+        let mut frames: Vec<([u8; WAL_FRAME_HEADER_LEN], &[u8])> = Vec::new();
+        let mut pending = 0u64;
         for req in batch {
             for payload in &req.payloads {
-                let pending = self.file_len + self.buf.len() as u64;
-                if self.file_records > 0 && pending >= self.opts.max_file_bytes {
-                    bytes += self.flush_buf()?;
+                if self.file_records > 0 && self.file_len + pending >= self.opts.max_file_bytes {
+                    bytes += self.write_frames(&frames)?;
+                    frames.clear();
+                    pending = 0;
                     self.rotate()?;
                 }
-                encode_frame(&mut self.buf, self.next_lsn, payload);
+                frames.push((frame_header(self.next_lsn, payload), payload));
+                pending += (WAL_FRAME_HEADER_LEN + payload.len()) as u64;
                 self.next_lsn += 1;
                 self.file_records += 1;
                 records += 1;
             }
             lasts.push(self.next_lsn - 1);
         }
-        bytes += self.flush_buf()?;
+        bytes += self.write_frames(&frames)?;
         if records > 0 {
             self.sync()?;
         }
@@ -148,16 +152,27 @@ impl Writer {
         Ok(lasts)
     }
 
-    fn flush_buf(&mut self) -> io::Result<u64> {
-        let n = self.buf.len() as u64;
-        if n > 0 {
-            self.file.write_all(&self.buf)?;
-            self.file_len += n;
-            self.buf.clear();
-            if self.file_len > self.allocated {
-                self.allocated = self.file_len;
-                self.zero_fill_ahead()?;
+    /// Writes `frames` at the end of the current file with vectored writes (a short write
+    /// continues where it stopped); returns the bytes written.
+    fn write_frames(&mut self, frames: &[([u8; WAL_FRAME_HEADER_LEN], &[u8])]) -> io::Result<u64> {
+        let n: u64 = frames.iter().map(|(_, p)| (WAL_FRAME_HEADER_LEN + p.len()) as u64).sum();
+        if n == 0 {
+            return Ok(0);
+        }
+        let mut slices: Vec<IoSlice<'_>> = frames.iter().flat_map(|(h, p)| [IoSlice::new(h), IoSlice::new(p)]).collect();
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match self.file.write_vectored(rest) {
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::WriteZero, "wal file accepted no bytes")),
+                Ok(k) => IoSlice::advance_slices(&mut rest, k),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
             }
+        }
+        self.file_len += n;
+        if self.file_len > self.allocated {
+            self.allocated = self.file_len;
+            self.zero_fill_ahead()?;
         }
         Ok(n)
     }

@@ -278,6 +278,28 @@ fn corruption_in_a_middle_file_is_an_error() {
     );
 }
 
+/// One group commit of many records: more frames than one vectored write takes (1,024
+/// buffers, two per record), and rotations in the middle of the group; every record replays.
+#[test]
+fn a_group_of_many_records_across_rotations_replays_whole() {
+    for max_file_bytes in [64 << 20, 4096] {
+        let dir = tempfile::tempdir().unwrap();
+        let records: Vec<Vec<u8>> = (0..1500).map(payload).collect();
+        {
+            let (wal, _) = Wal::open(dir.path(), opts(max_file_bytes)).unwrap();
+            assert_eq!(wal.append_blocking(records.clone()).unwrap(), 1500);
+            let stats = wal.stats();
+            assert_eq!((stats.batches, stats.records), (1, 1500), "one group commit");
+            assert_eq!(stats.rotations > 5, max_file_bytes == 4096, "rotated {} times", stats.rotations);
+            wal.close();
+        }
+        let (wal, entries) = Wal::open(dir.path(), opts(max_file_bytes)).unwrap();
+        assert_eq!(lsns(&entries), (1..=1500).collect::<Vec<_>>());
+        assert_eq!(entries.into_iter().map(|e| e.payload).collect::<Vec<_>>(), records);
+        assert_eq!(wal.files().len() > 1, max_file_bytes == 4096);
+    }
+}
+
 #[test]
 fn rotation_names_files_by_first_lsn() {
     let dir = tempfile::tempdir().unwrap();
