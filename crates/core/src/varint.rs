@@ -106,7 +106,8 @@ mod tests {
 
     proptest::proptest! {
         /// Varints of every length read back from anywhere in a buffer: with eight bytes or
-        /// more after them (one word) and near the end (byte by byte), non-canonical ones too.
+        /// more after them (one word), near the end (the buffer's last word, shifted) and in a
+        /// buffer under eight bytes (byte by byte), non-canonical ones too.
         #[test]
         fn varints_read_back_wherever_they_end(values in proptest::collection::vec(proptest::prelude::any::<u64>(), 1..12), shifts in proptest::collection::vec(0u32..64, 12), pad in 0u8..2) {
             let values: Vec<u64> = values.iter().zip(&shifts).map(|(v, s)| v >> s).collect();
