@@ -78,15 +78,26 @@ pub fn decompress<'a>(body: &'a [u8], content_encoding: Option<&str>) -> Result<
     match content_encoding.map(str::trim) {
         None | Some("") | Some("identity") => Ok(Cow::Borrowed(body)),
         Some("snappy") => {
-            let len = snap::raw::decompress_len(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
-            if len > MAX_DECODED_BYTES {
-                return Err(DecodeError(format!("the body decompresses to {len} bytes, over the limit of {MAX_DECODED_BYTES}")));
-            }
-            let owned = snap::raw::Decoder::new().decompress_vec(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
+            snappy_len(body)?;
+            let owned = snap::raw::Decoder::new().decompress_vec(body).map_err(not_snappy)?;
             Ok(Cow::Owned(owned))
         }
         Some(other) => Err(DecodeError(format!("Content-Encoding {other} is not supported; remote write uses snappy"))),
     }
+}
+
+/// The decompressed length a snappy body announces, refused over [`MAX_DECODED_BYTES`] before
+/// anything is decompressed.
+fn snappy_len(body: &[u8]) -> Result<usize, DecodeError> {
+    let len = snap::raw::decompress_len(body).map_err(not_snappy)?;
+    if len > MAX_DECODED_BYTES {
+        return Err(DecodeError(format!("the body decompresses to {len} bytes, over the limit of {MAX_DECODED_BYTES}")));
+    }
+    Ok(len)
+}
+
+fn not_snappy(e: snap::Error) -> DecodeError {
+    DecodeError(format!("the body is not snappy-compressed: {e}"))
 }
 
 /// A decompression buffer kept by a thread between bodies up to this size (a larger one is
@@ -245,17 +256,14 @@ impl RawWrite {
         if !matches!(content_encoding.map(str::trim), Some("snappy")) {
             return RawWrite::parse(&decompress(body, content_encoding)?);
         }
-        let len = snap::raw::decompress_len(body).map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))?;
-        if len > MAX_DECODED_BYTES {
-            return Err(DecodeError(format!("the body decompresses to {len} bytes, over the limit of {MAX_DECODED_BYTES}")));
-        }
+        let len = snappy_len(body)?;
         SCRATCH.with(|scratch| {
             // Taken out while in use: a body read on this thread meanwhile gets its own.
             let mut buf = scratch.take();
             buf.resize(len, 0);
             let read = snap::raw::Decoder::new()
                 .decompress(body, &mut buf)
-                .map_err(|e| DecodeError(format!("the body is not snappy-compressed: {e}")))
+                .map_err(not_snappy)
                 .and_then(|n| RawWrite::parse(&buf[..n]));
             if buf.capacity() <= KEPT_SCRATCH_BYTES {
                 scratch.replace(buf);

@@ -403,7 +403,6 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
             ts.reserve(count);
             values.reserve(count);
             read_times(r.b, &mut r.at, count, ts).ok_or_else(|| ChunkError("truncated or overlong varint".into()))?;
-            let mut push = |_: usize, v: f64| values.push(v);
             let mode = r.byte()?;
             match mode {
                 DECIMAL => {
@@ -416,7 +415,7 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
                     for i in 0..count {
                         let v = r.ivarint()?;
                         m = if i == 0 { v } else { m.wrapping_add(v) };
-                        push(i, m as f64 / scale);
+                        values.push(m as f64 / scale);
                     }
                 }
                 PACKED_DELTAS | PACKED_OFFSETS => {
@@ -457,7 +456,7 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
                 }
                 XOR => {
                     let mut prev = 0u64;
-                    for i in 0..count {
+                    for _ in 0..count {
                         let c = r.byte()?;
                         if c != 0 {
                             let (lead, len) = ((c >> 4) as usize, (c & 0x0f) as usize);
@@ -471,7 +470,7 @@ pub fn decode_runs(bytes: &[u8], from: Timestamp, to: Timestamp, scratch: &mut S
                             let trail = 8 - lead - len;
                             prev ^= u64::from_be_bytes(bytes) << (8 * trail);
                         }
-                        push(i, f64::from_bits(prev));
+                        values.push(f64::from_bits(prev));
                     }
                 }
                 other => return Err(ChunkError(format!("unknown value encoding {other}"))),
