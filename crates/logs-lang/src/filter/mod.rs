@@ -1,0 +1,1 @@
+//! Filter patterns: parse once, match many messages.

@@ -1,0 +1,1 @@
+//! The Logs Insights query language: parse, then execute over log records.
