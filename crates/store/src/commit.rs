@@ -29,6 +29,9 @@ pub enum PartKind {
     /// Samples grouped by series, single values as a column of times and one of values
     /// (`watchtrail-metrics`; replaces [`PartKind::MetricSeries`] for new writes).
     MetricColumns = 4,
+    /// One CloudWatch Logs change: a log group or stream created or deleted, a retention
+    /// policy, tags, or the events of one PutLogEvents (`watchtrail-logs`).
+    Logs = 5,
 }
 
 impl PartKind {
@@ -39,6 +42,7 @@ impl PartKind {
             2 => Some(PartKind::Activity),
             3 => Some(PartKind::MetricSeries),
             4 => Some(PartKind::MetricColumns),
+            5 => Some(PartKind::Logs),
             _ => None,
         }
     }

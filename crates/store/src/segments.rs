@@ -405,6 +405,30 @@ impl SegmentStore {
         .await?
     }
 
+    /// Visits the records of `stream` matching `filter` with `from_ts <= ts < to_ts`, as
+    /// `visit(&mut acc, record)`, off the async runtime, segments in write order (each in
+    /// `(key, ts)` order). Returns `acc` and the highest WAL LSN of the segments visited (0
+    /// when none), so a reader that also holds unflushed records can drop those the
+    /// segments already hold.
+    pub async fn visit<T, F>(&self, stream: &str, filter: KeyFilter, from_ts: i64, to_ts: i64, acc: T, mut visit: F) -> Result<(T, u64)>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut T, RecordRef<'_>) -> Result<()> + Send + 'static,
+    {
+        let mut segments = self.overlapping_readers(stream, from_ts, to_ts).await?;
+        segments.sort_by(|(a, _), (b, _)| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+        let max_lsn = segments.iter().map(|(m, _)| m.max_lsn).max().unwrap_or(0);
+        let readers: Vec<Arc<SegmentReader>> = segments.into_iter().map(|(_, r)| r).collect();
+        tokio::task::spawn_blocking(move || {
+            let mut acc = acc;
+            for r in &readers {
+                r.visit(&filter, from_ts, to_ts, &mut |rec| visit(&mut acc, rec))?;
+            }
+            Ok((acc, max_lsn))
+        })
+        .await?
+    }
+
     /// Merges groups of small segments of `stream` at `policy.level` into larger ones at
     /// `level + 1`, keeping every record: output blob put, then one atomic catalog swap,
     /// then input blobs deleted.

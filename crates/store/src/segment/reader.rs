@@ -249,6 +249,38 @@ impl SegmentReader {
         Ok(())
     }
 
+    /// Visits the records matching `filter` with `from_ts <= ts < to_ts`, in `(key, ts)`
+    /// order, lending each one (no copy). Blocks outside the key or time bounds are not
+    /// decompressed.
+    pub fn visit(&self, filter: &KeyFilter, from_ts: i64, to_ts: i64, visit: &mut dyn FnMut(RecordRef<'_>) -> Result<()>) -> Result<()> {
+        if to_ts <= from_ts {
+            return Ok(());
+        }
+        if let KeyFilter::Exact(k) = filter {
+            if !self.may_contain_key(k) {
+                return Ok(());
+            }
+        }
+        let (lo, hi) = (from_ts, to_ts - 1);
+        let mut decoder = ThreadDecoder::default();
+        for (i, b) in self.blocks.iter().enumerate() {
+            if filter.is_past(&b.first_key) {
+                break;
+            }
+            if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
+                continue;
+            }
+            let decoder = decoder.get()?;
+            decoder.decode(self, i)?;
+            for r in decoder.records() {
+                if r.ts >= lo && r.ts <= hi && filter.matches(r.key) {
+                    visit(r)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Visits the records whose key is one of `keys` (sorted ascending, distinct) with
     /// `from_ts <= ts < to_ts`, in `(key, ts)` order, as `visit(index into keys, record)`.
     ///
