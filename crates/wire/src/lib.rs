@@ -22,5 +22,5 @@ pub use context::RequestContext;
 pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest};
 pub use protocol::Protocol;
 pub use registry::{OperationInfo, RawRequest, Registry};
-pub use service::{RemoteWriteSpec, ServiceSpec, CLOUDWATCH};
+pub use service::{RemoteWriteSpec, ServiceSpec, CLOUDWATCH, LOGS};
 pub use value::{from_value, to_value, IntoValue, Value};

@@ -103,3 +103,19 @@ pub static CLOUDWATCH: ServiceSpec = ServiceSpec {
     },
     remote_write: Some(RemoteWriteSpec { path: "/api/v1/write", operation: "RemoteWrite", signing_names: &["monitoring", "aps"] }),
 };
+
+/// CloudWatch Logs: awsJson 1.1 (`Logs_20140328.<Op>`), bare shape names in `__type`.
+pub static LOGS: ServiceSpec = ServiceSpec {
+    signing_name: "logs",
+    json_target_prefix: Some("Logs_20140328"),
+    json_version: JsonVersion::V1_1,
+    cbor_service: None,
+    query: None,
+    query_compatible: false,
+    shape_namespace: "com.amazonaws.cloudwatchlogs",
+    input_errors: InputErrors {
+        missing: ("InvalidParameterException", "InvalidParameterException"),
+        invalid: ("InvalidParameterException", "InvalidParameterException"),
+    },
+    remote_write: None,
+};
