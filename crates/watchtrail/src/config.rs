@@ -59,6 +59,8 @@ pub struct ServerConfig {
     pub print_credentials: bool,
     /// Metric store tuning (flush thresholds, retention).
     pub metric_store: MetricStoreOptions,
+    /// Log store tuning (flush thresholds, compaction).
+    pub log_store: watchtrail_logs::LogStoreOptions,
     /// Group-commit delay of every WAL (see `WalOptions::commit_delay`).
     pub wal_commit_delay: std::time::Duration,
 }
@@ -81,6 +83,7 @@ impl ServerConfig {
             background_jobs: true,
             print_credentials: false,
             metric_store: MetricStoreOptions::default(),
+            log_store: Default::default(),
             wal_commit_delay: std::time::Duration::from_micros(DEFAULT_WAL_COMMIT_DELAY_US),
         }
     }

@@ -16,6 +16,7 @@ use prometheus_client::registry::Registry as PromRegistry;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use watchtrail_core::{AccountId, Timestamp};
+use watchtrail_logs::{LogStore, LogsService};
 use watchtrail_metrics::{MetricStore, MetricsService};
 use watchtrail_store::CommitLog;
 use watchtrail_trail::{Journal, JournalOptions, JournalSink};
@@ -84,6 +85,7 @@ pub struct Server {
     root_keys: credentials::KeyPair,
     journal: Arc<Journal>,
     metrics: MetricsService,
+    logs: LogsService,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     jobs: Option<tokio::task::JoinHandle<()>>,
@@ -117,11 +119,16 @@ impl Server {
         let store = MetricStore::open_shared(&cfg.data_dir.join("metrics"), cfg.clock.clone(), cfg.metric_store.clone(), log.clone(), &entries)
             .await
             .map_err(|e| format!("cannot open metric store: {e}"))?;
+        let log_store = LogStore::open(&cfg.data_dir.join("logs"), cfg.clock.clone(), cfg.log_store.clone(), log.clone(), &entries)
+            .await
+            .map_err(|e| format!("cannot open log store: {e}"))?;
         drop(entries);
+        let logs = LogsService::new(Arc::new(log_store));
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
 
         let mut registry = Registry::new();
         watchtrail_metrics::ops::register(&mut registry, metrics.clone());
+        watchtrail_logs::ops::register(&mut registry, logs.clone());
         let auth = if cfg.auth {
             AuthMode::SigV4(Arc::new(StaticCredentials::root(&account, &root_keys)))
         } else {
@@ -174,6 +181,7 @@ impl Server {
         let jobs_stop = Arc::new(tokio::sync::Notify::new());
         let jobs = if cfg.background_jobs {
             let m = metrics.clone();
+            let l = logs.clone();
             let j = journal.clone();
             let clock = cfg.clock.clone();
             let stop = jobs_stop.clone();
@@ -188,6 +196,9 @@ impl Server {
                     if let Err(e) = m.store().tick(clock.now()).await {
                         tracing::error!(error = %e, "metric store maintenance failed");
                     }
+                    if let Err(e) = l.store().tick(clock.now()).await {
+                        tracing::error!(error = %e, "log store maintenance failed");
+                    }
                     if let Err(e) = j.tick(clock.now()).await {
                         tracing::error!(error = %e, "activity journal maintenance failed");
                     }
@@ -201,7 +212,7 @@ impl Server {
             println!("watchtrail listening on http://{addr}");
         }
         tracing::info!(%addr, %account, auth = cfg.auth, data_dir = %cfg.data_dir.display(), "watchtrail serving");
-        Ok(Server { addr, account, root_keys, journal, metrics, shutdown: Some(tx), task: Some(task), jobs, jobs_stop })
+        Ok(Server { addr, account, root_keys, journal, metrics, logs, shutdown: Some(tx), task: Some(task), jobs, jobs_stop })
     }
 
     /// The bound address.
@@ -234,6 +245,11 @@ impl Server {
         &self.metrics
     }
 
+    /// The logs service (tests drive its store's `tick`).
+    pub fn logs(&self) -> &LogsService {
+        &self.logs
+    }
+
     /// Stops serving without flushing anything beyond what is already durable (the WAL), the
     /// way a crash would leave the data directory; for recovery tests.
     pub async fn stop_without_flush(mut self) {
@@ -260,6 +276,7 @@ impl Server {
     pub async fn shutdown(mut self) -> Result<(), String> {
         self.stop_serving().await;
         self.metrics.store().flush().await.map_err(|e| format!("final flush failed: {e}"))?;
+        self.logs.store().flush().await.map_err(|e| format!("final log flush failed: {e}"))?;
         self.journal.flush().await.map_err(|e| format!("final journal flush failed: {e}"))?;
         let emptied = self.metrics.store().log().close_retiring().map_err(|e| format!("closing the commit log failed: {e}"))?;
         tracing::info!(commit_log_emptied = emptied, "watchtrail stopped");

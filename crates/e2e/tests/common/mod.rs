@@ -54,6 +54,24 @@ pub fn cloudwatch_with(endpoint: &str, akid: &str, secret: &str) -> aws_sdk_clou
     aws_sdk_cloudwatch::Client::from_conf(conf)
 }
 
+/// A CloudWatch Logs client (awsJson 1.1) for the test server with the root credentials.
+pub fn logs(ts: &TestServer) -> aws_sdk_cloudwatchlogs::Client {
+    let http = aws_smithy_http_client::Builder::new().build_http();
+    let conf = aws_sdk_cloudwatchlogs::Config::builder()
+        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+        .endpoint_url(ts.server.endpoint())
+        .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
+        .http_client(http)
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+}
+
+/// Now in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_millis() as i64
+}
+
 /// A CloudWatch client with the test root credentials.
 pub fn cloudwatch(ts: &TestServer) -> aws_sdk_cloudwatch::Client {
     cloudwatch_with(&ts.server.endpoint(), AKID, SECRET)

@@ -1,0 +1,555 @@
+//! Where log events and the control plane live, and how they survive a crash.
+//!
+//! Write path: every change is a [`LogOp`] committed to the server's shared commit log
+//! (with the request's activity record when it comes from a request), acknowledged after
+//! fsync. The log applies it on its writer thread, in LSN order, before the LSN becomes
+//! visible: to the [`State`] (groups, streams, settings) and, for events, to the in-memory
+//! head.
+//!
+//! [`LogStore::tick`] moves head events into immutable segments, one segment stream per log
+//! group (`logs/<account>/<region>/<group id>`; record key: the stream name, ts: the event
+//! time, value: ingestion time, LSN, index in its request and the message), saves a snapshot
+//! of the state in the catalog, drops deleted groups' segments and whole segments past a
+//! group's retention, and compacts.
+//!
+//! Reads take the head's events of the group, then visit the segments overlapping the
+//! requested time range; head events whose LSN the visited segments already hold (a flush
+//! registered between the two) are skipped, so an event is seen exactly once.
+//!
+//! Recovery: the snapshot is restored, then every `Logs` part above the snapshot's LSN is
+//! applied again; events go back to the head unless their group's segments hold their LSN.
+
+use crate::error::{internal, LogsError, Result};
+use crate::log_part::{self, LogOp, Scope};
+use crate::state::{AppliedEvents, State};
+use base64::Engine;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use watchtrail_core::varint::{put_uvarint, read_uvarint};
+use watchtrail_core::{SharedClock, Timestamp};
+use watchtrail_store::{
+    BlobStore, Catalog, CommitEntry, CommitLog, CompactionPolicy, KeyFilter, LogConsumer, OnDurable, PartKind, PartRef, RecordRef, SegmentStore, SqliteCatalog,
+};
+use watchtrail_wire::{ActivityTxn, DataWrite};
+
+/// The catalog setting holding the state snapshot (base64 of postcard).
+const STATE_KEY: &str = "logs/state";
+
+/// Tuning of the log store.
+#[derive(Clone, Debug)]
+pub struct LogStoreOptions {
+    /// Flush when the head holds this many message bytes.
+    pub flush_max_bytes: usize,
+    /// Flush when the oldest unflushed event arrived this long ago (ms).
+    pub flush_max_age_ms: i64,
+    /// Compact a group's stream once it has this many level-0 segments.
+    pub compact_after_segments: usize,
+}
+
+impl Default for LogStoreOptions {
+    fn default() -> Self {
+        LogStoreOptions { flush_max_bytes: 64 << 20, flush_max_age_ms: 60_000, compact_after_segments: 8 }
+    }
+}
+
+/// One unflushed event.
+#[derive(Debug, Clone)]
+pub struct HeadEvent {
+    /// Its stream.
+    pub stream: Arc<str>,
+    /// Event time (ms).
+    pub ts: i64,
+    /// Ingestion time (ms).
+    pub ingested: i64,
+    /// LSN of the PutLogEvents that stored it.
+    pub lsn: u64,
+    /// Index in that request.
+    pub idx: u32,
+    /// The message.
+    pub message: Box<str>,
+}
+
+/// An event as a read sees it (borrowed from the head or a segment block).
+#[derive(Debug, Clone, Copy)]
+pub struct EventRef<'a> {
+    /// Its stream.
+    pub stream: &'a str,
+    /// Event time (ms).
+    pub ts: i64,
+    /// Ingestion time (ms).
+    pub ingested: i64,
+    /// LSN of the PutLogEvents that stored it.
+    pub lsn: u64,
+    /// Index in that request.
+    pub idx: u32,
+    /// The message.
+    pub message: &'a str,
+}
+
+impl EventRef<'_> {
+    /// The event's place in a group's order: time, then arrival.
+    pub fn position(&self) -> Position {
+        Position { ts: self.ts, lsn: self.lsn, idx: self.idx }
+    }
+}
+
+/// An event's place in its group: `(timestamp, LSN, index)`, unique and totally ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// Event time (ms).
+    pub ts: i64,
+    /// LSN of its request.
+    pub lsn: u64,
+    /// Index in its request.
+    pub idx: u32,
+}
+
+/// Which streams of a group a read covers.
+#[derive(Debug, Clone)]
+pub enum StreamSelect {
+    /// Every stream.
+    All,
+    /// These streams (sorted, distinct).
+    Names(Vec<String>),
+    /// Streams whose names start with this.
+    Prefix(String),
+}
+
+impl StreamSelect {
+    fn key_filter(&self) -> KeyFilter {
+        match self {
+            StreamSelect::All => KeyFilter::All,
+            StreamSelect::Names(n) if n.len() == 1 => KeyFilter::Exact(n[0].as_bytes().to_vec()),
+            StreamSelect::Names(_) => KeyFilter::All,
+            StreamSelect::Prefix(p) => KeyFilter::Prefix(p.as_bytes().to_vec()),
+        }
+    }
+
+    fn matches(&self, stream: &str) -> bool {
+        match self {
+            StreamSelect::All => true,
+            StreamSelect::Names(n) => n.binary_search_by(|x| x.as_str().cmp(stream)).is_ok(),
+            StreamSelect::Prefix(p) => stream.starts_with(p.as_str()),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Head {
+    /// Unflushed events per group id, in LSN order.
+    groups: HashMap<u64, Vec<HeadEvent>>,
+    /// Events a flush is writing, still visible to reads until their segment is registered.
+    flushing: HashMap<u64, Arc<Vec<HeadEvent>>>,
+    /// Message bytes in `groups`.
+    bytes: usize,
+    /// When the oldest event in `groups` arrived.
+    oldest: Option<i64>,
+}
+
+impl Head {
+    fn add(&mut self, lsn: u64, e: AppliedEvents, now: i64) {
+        let stream: Arc<str> = Arc::from(e.stream.as_str());
+        let v = self.groups.entry(e.group).or_default();
+        for (i, (ts, message)) in e.events.into_iter().enumerate() {
+            self.bytes += message.len();
+            v.push(HeadEvent { stream: stream.clone(), ts, ingested: e.ingested, lsn, idx: e.first_index + i as u32, message: message.into_boxed_str() });
+        }
+        self.oldest.get_or_insert(now);
+    }
+
+    fn min_lsn(&self) -> Option<u64> {
+        let a = self.groups.values().filter_map(|v| v.first().map(|e| e.lsn));
+        let b = self.flushing.values().filter_map(|v| v.iter().map(|e| e.lsn).min());
+        a.chain(b).min()
+    }
+}
+
+struct Inner {
+    state: Mutex<State>,
+    head: Mutex<Head>,
+    /// The first LSN applied to the state since its last snapshot.
+    unsaved_since: Mutex<Option<u64>>,
+    clock: SharedClock,
+}
+
+impl Inner {
+    fn apply(&self, lsn: u64, op: LogOp) {
+        let applied = self.state.lock().apply(lsn, op);
+        self.unsaved_since.lock().get_or_insert(lsn);
+        if let Some(events) = applied {
+            self.head.lock().add(lsn, events, self.clock.now().millis());
+        }
+    }
+}
+
+impl LogConsumer for Inner {
+    fn persisted_lsn(&self, durable: u64) -> u64 {
+        let mut upto = durable;
+        if let Some(first) = *self.unsaved_since.lock() {
+            upto = upto.min(first.saturating_sub(1));
+        }
+        if let Some(m) = self.head.lock().min_lsn() {
+            upto = upto.min(m.saturating_sub(1));
+        }
+        upto
+    }
+}
+
+/// What one [`LogStore::tick`] did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    /// Events written to segments.
+    pub flushed_events: usize,
+    /// Segments dropped because every event in them is past its group's retention.
+    pub expired_segments: usize,
+    /// Segments dropped because their group was deleted.
+    pub dropped_segments: usize,
+}
+
+/// The Logs store: control plane, unflushed events and segments.
+pub struct LogStore {
+    inner: Arc<Inner>,
+    log: Arc<CommitLog>,
+    segments: SegmentStore,
+    catalog: Arc<dyn Catalog>,
+    opts: LogStoreOptions,
+    /// Serializes flushes (a tick and a shutdown flush).
+    flush_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for LogStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogStore").finish_non_exhaustive()
+    }
+}
+
+/// The segment stream of a group.
+fn data_stream(scope: &Scope, group: u64) -> String {
+    format!("logs/{}/{}/{group}", scope.account, scope.region)
+}
+
+fn encode_value(out: &mut Vec<u8>, e: &HeadEvent) {
+    out.clear();
+    put_uvarint(out, e.ingested.max(0) as u64);
+    put_uvarint(out, e.lsn);
+    put_uvarint(out, e.idx as u64);
+    out.extend_from_slice(e.message.as_bytes());
+}
+
+fn decode_record(r: RecordRef<'_>) -> Option<EventRef<'_>> {
+    let mut pos = 0;
+    let ingested = read_uvarint(r.value, &mut pos)? as i64;
+    let lsn = read_uvarint(r.value, &mut pos)?;
+    let idx = u32::try_from(read_uvarint(r.value, &mut pos)?).ok()?;
+    let stream = std::str::from_utf8(r.key).ok()?;
+    let message = std::str::from_utf8(r.value.get(pos..)?).ok()?;
+    Some(EventRef { stream, ts: r.ts, ingested, lsn, idx, message })
+}
+
+impl LogStore {
+    /// Opens (or creates) the store under `dir` (segments in `dir/segments`, catalog
+    /// `dir/catalog.sqlite`) on the shared `log`, whose records at open are `entries`:
+    /// restores the snapshot, replays the newer `Logs` parts and registers as a consumer.
+    pub async fn open(dir: &Path, clock: SharedClock, opts: LogStoreOptions, log: Arc<CommitLog>, entries: &[CommitEntry]) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(internal)?;
+        let catalog: Arc<dyn Catalog> = Arc::new(SqliteCatalog::open(&dir.join("catalog.sqlite")).map_err(internal)?);
+        let blobs = BlobStore::local(&dir.join("segments")).map_err(internal)?;
+        let segments = SegmentStore::new(blobs, catalog.clone()).with_clock(clock.clone());
+        let mut state = match catalog.get_setting(STATE_KEY).map_err(internal)? {
+            Some(text) => {
+                let bytes = base64::engine::general_purpose::STANDARD.decode(text.trim()).map_err(internal)?;
+                State::restore(&bytes).map_err(|e| LogsError::Internal(format!("the logs state snapshot cannot be read: {e}")))?
+            }
+            None => State::default(),
+        };
+        let snapshot_lsn = state.applied_lsn;
+        let mut head = Head::default();
+        let mut persisted: HashMap<u64, u64> = HashMap::new();
+        let now = clock.now().millis();
+        let mut replayed = 0usize;
+        for entry in entries {
+            for part in entry.parts_of(PartKind::Logs) {
+                let op = log_part::decode(part)?;
+                if entry.lsn <= snapshot_lsn {
+                    // The state has it; its events may still be unflushed.
+                    if let LogOp::Events { scope, group, stream, ingested, first_index, events } = op {
+                        let stream_lsn = state.stream_since(group, &stream);
+                        if stream_lsn.is_some_and(|since| entry.lsn >= since) {
+                            let max = seg_max_lsn(&catalog, &mut persisted, &scope, group)?;
+                            if entry.lsn > max {
+                                head.add(entry.lsn, AppliedEvents { group, stream, ingested, first_index, events }, now);
+                            }
+                        }
+                    }
+                    continue;
+                }
+                let scope = match &op {
+                    LogOp::Events { scope, group, .. } => Some((scope.clone(), *group)),
+                    _ => None,
+                };
+                replayed += 1;
+                if let Some(applied) = state.apply(entry.lsn, op) {
+                    let (scope, group) = scope.expect("events ops carry their scope");
+                    let max = seg_max_lsn(&catalog, &mut persisted, &scope, group)?;
+                    if entry.lsn > max {
+                        head.add(entry.lsn, applied, now);
+                    }
+                }
+            }
+        }
+        let unsaved = (state.applied_lsn > snapshot_lsn).then_some(snapshot_lsn + 1);
+        tracing::info!(replayed, groups = state.group_ids().len(), head_bytes = head.bytes, "log store opened");
+        let inner = Arc::new(Inner { state: Mutex::new(state), head: Mutex::new(head), unsaved_since: Mutex::new(unsaved), clock });
+        log.register(Arc::downgrade(&inner) as std::sync::Weak<dyn LogConsumer>);
+        Ok(LogStore { inner, log, segments, catalog, opts, flush_lock: tokio::sync::Mutex::new(()) })
+    }
+
+    /// The shared commit log.
+    pub fn log(&self) -> &Arc<CommitLog> {
+        &self.log
+    }
+
+    /// Reads the state under its lock.
+    pub fn with_state<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.inner.state.lock())
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &SharedClock {
+        &self.inner.clock
+    }
+
+    /// Commits `op` (with the request's activity record when `txn` is given) and applies it
+    /// once durable; resolves with its LSN.
+    pub async fn commit(&self, op: LogOp, txn: Option<&ActivityTxn>) -> Result<u64> {
+        let bytes = log_part::encode(&op)?;
+        let inner = self.inner.clone();
+        let on_durable: OnDurable = Box::new(move |lsn| inner.apply(lsn, op));
+        match txn {
+            Some(t) => t.commit(DataWrite { kind: PartKind::Logs as u8, bytes, on_durable }).await.map_err(internal),
+            None => self.log.append(&[PartRef { kind: PartKind::Logs, bytes: &bytes }], Some(on_durable)).await.map_err(internal),
+        }
+    }
+
+    /// Message bytes waiting in memory for the next flush.
+    pub fn head_bytes(&self) -> usize {
+        self.inner.head.lock().bytes
+    }
+
+    /// Visits the events of group `id` in `scope` from the chosen streams with
+    /// `from <= ts < to` that belong to live streams (not to a deleted stream of the same
+    /// name), as `visit(&mut acc, event)`, each exactly once and in no particular order.
+    pub async fn visit_events<T, F>(&self, scope: &Scope, id: u64, streams: StreamSelect, from: i64, to: i64, acc: T, visit: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnMut(&mut T, EventRef<'_>) + Send + 'static,
+    {
+        if to <= from {
+            return Ok(acc);
+        }
+        // Live streams and the LSN each started at.
+        let live: HashMap<String, u64> = {
+            let st = self.inner.state.lock();
+            let Some((_, g)) = st.group_by_id(id) else { return Ok(acc) };
+            g.streams.iter().filter(|(n, _)| streams.matches(n)).map(|(n, s)| (n.clone(), s.created_lsn)).collect()
+        };
+        let head: Vec<HeadEvent> = {
+            let h = self.inner.head.lock();
+            let mut out = Vec::new();
+            let pick = |e: &&HeadEvent| e.ts >= from && e.ts < to && live.get(&*e.stream).is_some_and(|since| e.lsn >= *since);
+            if let Some(v) = h.groups.get(&id) {
+                out.extend(v.iter().filter(pick).cloned());
+            }
+            if let Some(v) = h.flushing.get(&id) {
+                out.extend(v.iter().filter(pick).cloned());
+            }
+            out
+        };
+        let live = Arc::new(live);
+        let l = live.clone();
+        let (mut pair, seg_max) = self
+            .segments
+            .visit(&data_stream(scope, id), streams.key_filter(), from, to, (acc, visit), move |(acc, visit), rec| {
+                if let Some(e) = decode_record(rec) {
+                    if l.get(e.stream).is_some_and(|since| e.lsn >= *since) {
+                        visit(acc, e);
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(internal)?;
+        for e in head.iter().filter(|e| e.lsn > seg_max) {
+            (pair.1)(&mut pair.0, EventRef { stream: &e.stream, ts: e.ts, ingested: e.ingested, lsn: e.lsn, idx: e.idx, message: &e.message });
+        }
+        Ok(pair.0)
+    }
+
+    /// Background maintenance at `now`: drops deleted groups' segments and segments past
+    /// retention, flushes the head when it is large or old enough (always with `force`),
+    /// saves the state snapshot, compacts, and checkpoints the commit log.
+    pub async fn tick_with(&self, now: Timestamp, force: bool) -> Result<TickReport> {
+        let _flush = self.flush_lock.lock().await;
+        let mut report = TickReport::default();
+        // Deleted groups.
+        let dropped: Vec<u64> = self.inner.state.lock().dropped.clone();
+        if !dropped.is_empty() {
+            let streams = self.catalog.streams().map_err(internal)?;
+            for id in &dropped {
+                let suffix = format!("/{id}");
+                for s in streams.iter().filter(|s| s.starts_with("logs/") && s.ends_with(&suffix)) {
+                    report.dropped_segments += self.segments.apply_retention(s, i64::MAX).await.map_err(internal)?;
+                }
+            }
+            {
+                let mut st = self.inner.state.lock();
+                st.dropped.retain(|d| !dropped.contains(d));
+            }
+            self.inner.unsaved_since.lock().get_or_insert(self.log.durable_lsn());
+        }
+        // Retention.
+        let groups = self.inner.state.lock().group_ids();
+        for (id, scope, days) in &groups {
+            if let Some(days) = days {
+                let cutoff = now.millis() - *days as i64 * Timestamp::DAY;
+                let n = self.segments.apply_retention(&data_stream(scope, *id), cutoff).await.map_err(internal)?;
+                if n > 0 {
+                    tracing::info!(group = id, account = %scope.account, region = %scope.region, days, segments = n, "log retention dropped expired segments");
+                }
+                report.expired_segments += n;
+            }
+        }
+        // Flush.
+        let due = {
+            let h = self.inner.head.lock();
+            !h.groups.is_empty() && (force || h.bytes >= self.opts.flush_max_bytes || h.oldest.is_some_and(|o| now.millis() - o >= self.opts.flush_max_age_ms))
+        };
+        if due {
+            report.flushed_events = self.flush_head(&groups).await?;
+        }
+        let unsaved = self.inner.unsaved_since.lock().is_some();
+        if unsaved && (due || force || report.dropped_segments > 0) {
+            self.save_state().await?;
+        }
+        if due {
+            for (id, scope, _) in &groups {
+                let s = data_stream(scope, *id);
+                let level0 = self.segments.segments(&s).await.map_err(internal)?.iter().filter(|m| m.level == 0).count();
+                if level0 >= self.opts.compact_after_segments {
+                    self.segments.compact(&s, CompactionPolicy::default()).await.map_err(internal)?;
+                }
+            }
+        }
+        self.log.checkpoint().map_err(internal)?;
+        Ok(report)
+    }
+
+    /// [`LogStore::tick_with`] without forcing a flush.
+    pub async fn tick(&self, now: Timestamp) -> Result<TickReport> {
+        self.tick_with(now, false).await
+    }
+
+    /// Flushes everything and saves the state (a clean shutdown).
+    pub async fn flush(&self) -> Result<()> {
+        self.tick_with(self.inner.clock.now(), true).await.map(|_| ())
+    }
+
+    async fn flush_head(&self, groups: &[(u64, Scope, Option<i32>)]) -> Result<usize> {
+        let taken: Vec<(u64, Arc<Vec<HeadEvent>>)> = {
+            let mut h = self.inner.head.lock();
+            let ids: Vec<u64> = h.groups.keys().copied().collect();
+            let mut out = Vec::new();
+            for id in ids {
+                if let Some(v) = h.groups.remove(&id) {
+                    let v = Arc::new(v);
+                    h.flushing.insert(id, v.clone());
+                    out.push((id, v));
+                }
+            }
+            h.bytes = 0;
+            h.oldest = None;
+            out
+        };
+        let scopes: HashMap<u64, Scope> = groups.iter().map(|(id, s, _)| (*id, s.clone())).collect();
+        let mut flushed = 0;
+        let mut failure = None;
+        for (id, events) in &taken {
+            let Some(scope) = scopes.get(id) else { continue }; // deleted since: nothing to keep
+            if failure.is_some() {
+                break;
+            }
+            let mut enc = self.segments.encoder(events.iter().map(|e| e.message.len() + 16).sum()).map_err(internal)?;
+            let evs = events.clone();
+            let encoded = tokio::task::spawn_blocking(move || -> watchtrail_store::Result<(Vec<u8>, u64)> {
+                let mut order: Vec<&HeadEvent> = evs.iter().collect();
+                order.sort_by(|a, b| (&*a.stream, a.ts, a.lsn, a.idx).cmp(&(&*b.stream, b.ts, b.lsn, b.idx)));
+                let mut value = Vec::new();
+                let mut max_lsn = 0;
+                for e in order {
+                    encode_value(&mut value, e);
+                    max_lsn = max_lsn.max(e.lsn);
+                    enc.push(RecordRef { key: e.stream.as_bytes(), ts: e.ts, value: &value })?;
+                }
+                Ok((enc.finish()?, max_lsn))
+            })
+            .await
+            .map_err(internal)?;
+            let res = match encoded {
+                Ok((bytes, max_lsn)) => self.segments.write_encoded(&data_stream(scope, *id), bytes, max_lsn).await.map(|_| ()),
+                Err(e) => Err(e),
+            };
+            match res {
+                Ok(()) => {
+                    flushed += events.len();
+                    self.inner.head.lock().flushing.remove(id);
+                }
+                Err(e) => failure = Some(e),
+            }
+        }
+        // Whatever did not reach a segment goes back to the head.
+        let mut h = self.inner.head.lock();
+        let left: Vec<u64> = h.flushing.keys().copied().collect();
+        for id in left {
+            if let Some(v) = h.flushing.remove(&id) {
+                let mut back: Vec<HeadEvent> = Arc::try_unwrap(v).unwrap_or_else(|a| (*a).clone());
+                if scopes.contains_key(&id) {
+                    h.bytes += back.iter().map(|e| e.message.len()).sum::<usize>();
+                    let newer = h.groups.remove(&id).unwrap_or_default();
+                    back.extend(newer);
+                    h.groups.insert(id, back);
+                    h.oldest.get_or_insert(self.inner.clock.now().millis());
+                }
+            }
+        }
+        drop(h);
+        match failure {
+            Some(e) => Err(internal(e)),
+            None => Ok(flushed),
+        }
+    }
+
+    async fn save_state(&self) -> Result<()> {
+        let (bytes, lsn) = {
+            let st = self.inner.state.lock();
+            (st.snapshot().map_err(internal)?, st.applied_lsn)
+        };
+        let text = base64::engine::general_purpose::STANDARD.encode(bytes);
+        let catalog = self.catalog.clone();
+        tokio::task::spawn_blocking(move || catalog.put_setting(STATE_KEY, &text)).await.map_err(internal)?.map_err(internal)?;
+        let mut unsaved = self.inner.unsaved_since.lock();
+        let applied = self.inner.state.lock().applied_lsn;
+        *unsaved = (applied > lsn).then_some(lsn + 1);
+        Ok(())
+    }
+}
+
+fn seg_max_lsn(catalog: &Arc<dyn Catalog>, cache: &mut HashMap<u64, u64>, scope: &Scope, group: u64) -> Result<u64> {
+    if let Some(m) = cache.get(&group) {
+        return Ok(*m);
+    }
+    let m = catalog.max_lsn(&data_stream(scope, group)).map_err(internal)?;
+    cache.insert(group, m);
+    Ok(m)
+}

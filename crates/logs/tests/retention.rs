@@ -1,0 +1,104 @@
+//! Retention with an injected clock: once a group's retention passes, its old events are no
+//! longer read and `tick(now)` drops the whole segments holding only them; newer events stay.
+//! Deleting a group drops its segments too.
+
+use std::sync::Arc;
+use watchtrail_core::{Clock, ManualClock, Timestamp};
+use watchtrail_logs::api::*;
+use watchtrail_logs::{Caller, LogStore, LogStoreOptions, LogsService, Scope};
+use watchtrail_store::{CommitLog, WalOptions};
+
+const DAY: i64 = Timestamp::DAY;
+
+async fn open(dir: &std::path::Path, clock: Arc<ManualClock>) -> LogsService {
+    let (log, entries) = CommitLog::open(&dir.join("wal"), WalOptions::default()).expect("log");
+    let store = LogStore::open(&dir.join("logs"), clock, LogStoreOptions::default(), log, &entries).await.expect("store");
+    LogsService::new(Arc::new(store))
+}
+
+fn caller() -> Caller<'static> {
+    Caller { scope: Scope { account: "123456789012".into(), region: "us-east-1".into() }, txn: None }
+}
+
+async fn put(svc: &LogsService, stream: &str, events: &[(i64, &str)]) {
+    let input = PutLogEventsInput {
+        log_group_name: "g".into(),
+        log_stream_name: stream.into(),
+        log_events: events.iter().map(|(ts, m)| InputLogEvent { timestamp: *ts, message: m.to_string() }).collect(),
+        ..Default::default()
+    };
+    let out = svc.put_log_events(&caller(), input).await.expect("put");
+    assert_eq!(out.rejected_log_events_info, None);
+}
+
+async fn messages(svc: &LogsService) -> Vec<String> {
+    let out = svc.filter_log_events(&caller(), FilterLogEventsInput { log_group_name: Some("g".into()), ..Default::default() }).await.expect("filter");
+    out.events.into_iter().map(|e| e.message).collect()
+}
+
+#[tokio::test]
+async fn events_past_retention_disappear_and_newer_ones_stay() {
+    let t0 = Timestamp(1_800_000_000_000);
+    let clock = Arc::new(ManualClock::new(t0));
+    let dir = tempfile::tempdir().expect("dir");
+    let svc = &open(dir.path(), clock.clone()).await;
+    svc.create_log_group(&caller(), CreateLogGroupInput { log_group_name: "g".into(), ..Default::default() }).await.expect("group");
+    svc.create_log_stream(&caller(), LogStreamInput { log_group_name: "g".into(), log_stream_name: "s".into() }).await.expect("stream");
+    svc.put_retention_policy(&caller(), PutRetentionPolicyInput { log_group_name: "g".into(), retention_in_days: 3 }).await.expect("retention");
+
+    // Day 0: old events, flushed into their own segment.
+    put(svc, "s", &[(t0.millis() - 1000, "old 1"), (t0.millis() - 500, "old 2")]).await;
+    let r = svc.store().tick_with(t0, true).await.expect("tick");
+    assert_eq!(r.flushed_events, 2);
+    // Day 2: newer events, another segment.
+    clock.set(Timestamp(t0.millis() + 2 * DAY));
+    put(svc, "s", &[(t0.millis() + 2 * DAY - 1000, "new 1")]).await;
+    let r = svc.store().tick_with(clock.now(), true).await.expect("tick");
+    assert_eq!((r.flushed_events, r.expired_segments), (1, 0));
+    assert_eq!(messages(svc).await, ["old 1", "old 2", "new 1"]);
+
+    // Day 3 and a bit: the old events are past 3 days; the newer ones are not.
+    let later = Timestamp(t0.millis() + 3 * DAY + 60_000);
+    clock.set(later);
+    assert_eq!(messages(svc).await, ["new 1"], "expired events are not read even before their segment is dropped");
+    let r = svc.store().tick(later).await.expect("tick");
+    assert_eq!(r.expired_segments, 1, "the old events' segment is dropped whole");
+    assert_eq!(messages(svc).await, ["new 1"]);
+    let r = svc.store().tick(later).await.expect("tick");
+    assert_eq!(r.expired_segments, 0);
+
+    // Without a policy nothing expires.
+    svc.delete_retention_policy(&caller(), LogGroupNameInput { log_group_name: "g".into() }).await.expect("delete retention");
+    clock.set(Timestamp(t0.millis() + 400 * DAY));
+    let r = svc.store().tick(clock.now()).await.expect("tick");
+    assert_eq!(r.expired_segments, 0);
+    assert_eq!(messages(svc).await, ["new 1"]);
+
+    // Deleting the group drops its segments.
+    svc.delete_log_group(&caller(), LogGroupNameInput { log_group_name: "g".into() }).await.expect("delete");
+    let r = svc.store().tick(clock.now()).await.expect("tick");
+    assert_eq!(r.dropped_segments, 1);
+}
+
+#[tokio::test]
+async fn the_state_and_unflushed_events_survive_reopening() {
+    let t0 = Timestamp(1_800_000_000_000);
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(ManualClock::new(t0));
+    {
+        let svc = &open(dir.path(), clock.clone()).await;
+        svc.create_log_group(&caller(), CreateLogGroupInput { log_group_name: "g".into(), ..Default::default() }).await.expect("group");
+        svc.create_log_stream(&caller(), LogStreamInput { log_group_name: "g".into(), log_stream_name: "s".into() }).await.expect("stream");
+        put(svc, "s", &[(t0.millis() - 10, "a")]).await;
+        svc.store().tick_with(t0, true).await.expect("flush and snapshot");
+        put(svc, "s", &[(t0.millis() - 5, "b")]).await;
+        svc.put_retention_policy(&caller(), PutRetentionPolicyInput { log_group_name: "g".into(), retention_in_days: 7 }).await.expect("retention");
+        svc.store().log().close();
+        // Dropped without a flush: "b" and the policy are only in the commit log.
+    }
+    let svc = open(dir.path(), clock).await;
+    assert_eq!(messages(&svc).await, ["a", "b"]);
+    let groups = svc.describe_log_groups(&caller(), DescribeLogGroupsInput::default()).expect("describe");
+    assert_eq!(groups.log_groups[0].retention_in_days, Some(7));
+    assert_eq!(groups.log_groups[0].stored_bytes, 2);
+}
