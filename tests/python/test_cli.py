@@ -8,43 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 NS = "Watchtrail/PyCli"
 DIMS = [{"Name": "Service", "Value": "cli"}, {"Name": "Stage", "Value": "test"}]
-
-
-@pytest.fixture(scope="module")
-def aws(server, tmp_path_factory):
-    exe = Path(sys.executable).parent / "aws"
-    assert exe.is_file(), f"the AWS CLI is not installed in this venv ({exe})"
-    home = tmp_path_factory.mktemp("aws-cli-home")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ACCESS_KEY_ID=server.access_key_id,
-        AWS_SECRET_ACCESS_KEY=server.secret_access_key,
-        AWS_DEFAULT_REGION="us-east-1",
-        AWS_CONFIG_FILE=str(home / "config"),
-        AWS_SHARED_CREDENTIALS_FILE=str(home / "credentials"),
-        AWS_MAX_ATTEMPTS="1",
-        AWS_PAGER="",
-        HOME=str(home),
-    )
-
-    def run(*args: str, check: bool = True, **env_extra: str) -> subprocess.CompletedProcess:
-        cmd = [str(exe), "--endpoint-url", server.endpoint, "--output", "json", *args]
-        proc = subprocess.run(cmd, env={**env, **env_extra}, capture_output=True, text=True, timeout=60, cwd=home)
-        if check and proc.returncode != 0:
-            pytest.fail(f"{' '.join(args[:2])} exited {proc.returncode}\nstdout: {proc.stdout}\nstderr: {proc.stderr}")
-        return proc
-
-    run.home = home  # type: ignore[attr-defined]
-    return run
 
 
 @pytest.fixture(scope="module")
