@@ -118,3 +118,31 @@ def test_modeled_errors(logs, group):
     assert "chronological order" in str(e.value)
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.put_retention_policy(logGroupName=name, retentionInDays=2)
+
+
+def test_live_tail_with_host_prefix_injection_disabled(server, logs, group):
+    """boto3 sends StartLiveTail to a `stream-` host unless told not to (see the README)."""
+    name, _ = group
+    tail = boto3.session.Session().client(
+        "logs",
+        endpoint_url=server.endpoint,
+        region_name=server.region,
+        aws_access_key_id=server.access_key_id,
+        aws_secret_access_key=server.secret_access_key,
+        config=Config(inject_host_prefix=False, retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=30),
+    )
+    arn = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][0]["logGroupArn"]
+    resp = tail.start_live_tail(logGroupIdentifiers=[arn], logStreamNames=["web-1"])
+    stream = iter(resp["responseStream"])
+    start = next(stream)
+    assert start["sessionStart"]["logGroupIdentifiers"] == [arn]
+    logs.put_log_events(logGroupName=name, logStreamName="web-2", logEvents=[{"timestamp": now_ms(), "message": "not tailed"}])
+    logs.put_log_events(logGroupName=name, logStreamName="web-1", logEvents=[{"timestamp": now_ms(), "message": "tailed"}])
+    seen = []
+    for event in stream:
+        results = event["sessionUpdate"]["sessionResults"]
+        seen += [r["message"] for r in results]
+        if seen:
+            break
+    resp["responseStream"].close()
+    assert seen == ["tailed"]

@@ -9,6 +9,7 @@
 pub mod api;
 pub mod error;
 pub mod filter;
+pub mod live_tail;
 pub mod log_part;
 pub mod names;
 pub mod ops;

@@ -74,6 +74,16 @@ pub fn register(registry: &mut Registry, svc: LogsService) {
     op!(registry, svc, "ListTagsLogGroup", LogGroupNameInput, |s, c, i| s.list_tags_log_group(&c, i));
     op!(registry, svc, "GetLogEvents", GetLogEventsInput, |s, c, i| s.get_log_events(&c, i).await);
     op!(registry, svc, "FilterLogEvents", FilterLogEventsInput, |s, c, i| s.filter_log_events(&c, i).await);
+    let s = svc.clone();
+    registry.register(&LOGS, OperationInfo::new("StartLiveTail").no_output(), move |ctx: RequestContext, input: crate::live_tail::StartLiveTailInput| {
+        let s = s.clone();
+        async move {
+            let c = Caller { scope: scope(&ctx), txn: Some(&ctx.activity) };
+            let stream = s.start_live_tail(&c, &ctx.request_id, input)?;
+            ctx.stream.set(watchtrail_wire::eventstream::CONTENT_TYPE, stream);
+            Ok::<(), crate::LogsError>(())
+        }
+    });
     let s = svc;
     registry.register_bulk(
         &LOGS,

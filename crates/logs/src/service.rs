@@ -44,12 +44,20 @@ pub struct LogsService {
     pub(crate) store: Arc<LogStore>,
     /// Serializes control-plane changes: each checks, commits and applies before the next.
     meta: Arc<tokio::sync::Mutex<()>>,
+    /// Live tail pacing.
+    pub(crate) live_tail: crate::live_tail::LiveTailOptions,
 }
 
 impl LogsService {
     /// A service over `store`.
     pub fn new(store: Arc<LogStore>) -> Self {
-        LogsService { store, meta: Arc::new(tokio::sync::Mutex::new(())) }
+        LogsService { store, meta: Arc::new(tokio::sync::Mutex::new(())), live_tail: Default::default() }
+    }
+
+    /// The same service with other live tail pacing (tests shorten the session limit).
+    pub fn with_live_tail(mut self, opts: crate::live_tail::LiveTailOptions) -> Self {
+        self.live_tail = opts;
+        self
     }
 
     /// The store (the server drives its `tick`).

@@ -166,7 +166,16 @@ impl Head {
     }
 }
 
+/// Sees the events of every PutLogEvents as it becomes durable, on the commit log's writer
+/// thread (live tail): must be quick and must not block.
+pub trait EventTap: Send + Sync {
+    /// Events of `stream` in group `group`, ingested at `ingested`, as `(timestamp, message)`.
+    fn events(&self, group: u64, stream: &str, ingested: i64, events: &[(i64, String)]);
+}
+
 struct Inner {
+    /// Live taps; dropped ones are forgotten.
+    taps: Mutex<Vec<std::sync::Weak<dyn EventTap>>>,
     state: Mutex<State>,
     head: Mutex<Head>,
     /// The first LSN applied to the state since its last snapshot.
@@ -179,6 +188,18 @@ impl Inner {
         let applied = self.state.lock().apply(lsn, op);
         self.unsaved_since.lock().get_or_insert(lsn);
         if let Some(events) = applied {
+            {
+                let mut taps = self.taps.lock();
+                if !taps.is_empty() {
+                    taps.retain(|t| match t.upgrade() {
+                        Some(t) => {
+                            t.events(events.group, &events.stream, events.ingested, &events.events);
+                            true
+                        }
+                        None => false,
+                    });
+                }
+            }
             self.head.lock().add(lsn, events, self.clock.now().millis());
         }
     }
@@ -301,7 +322,7 @@ impl LogStore {
         }
         let unsaved = (state.applied_lsn > snapshot_lsn).then_some(snapshot_lsn + 1);
         tracing::info!(replayed, groups = state.group_ids().len(), head_bytes = head.bytes, "log store opened");
-        let inner = Arc::new(Inner { state: Mutex::new(state), head: Mutex::new(head), unsaved_since: Mutex::new(unsaved), clock });
+        let inner = Arc::new(Inner { taps: Mutex::new(Vec::new()), state: Mutex::new(state), head: Mutex::new(head), unsaved_since: Mutex::new(unsaved), clock });
         log.register(Arc::downgrade(&inner) as std::sync::Weak<dyn LogConsumer>);
         Ok(LogStore { inner, log, segments, catalog, opts, flush_lock: tokio::sync::Mutex::new(()) })
     }
@@ -331,6 +352,11 @@ impl LogStore {
             Some(t) => t.commit(DataWrite { kind: PartKind::Logs as u8, bytes, on_durable }).await.map_err(internal),
             None => self.log.append(&[PartRef { kind: PartKind::Logs, bytes: &bytes }], Some(on_durable)).await.map_err(internal),
         }
+    }
+
+    /// Adds a tap that sees every durable PutLogEvents from now on, until it is dropped.
+    pub fn tap(&self, tap: std::sync::Weak<dyn EventTap>) {
+        self.inner.taps.lock().push(tap);
     }
 
     /// Message bytes waiting in memory for the next flush.

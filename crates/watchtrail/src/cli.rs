@@ -117,6 +117,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             ..Default::default()
         },
         log_store: Default::default(),
+        live_tail: Default::default(),
         wal_commit_delay: std::time::Duration::from_micros(
             args.wal_commit_delay_us.or(file.wal_commit_delay_us).unwrap_or(crate::config::DEFAULT_WAL_COMMIT_DELAY_US),
         ),

@@ -61,6 +61,8 @@ pub struct ServerConfig {
     pub metric_store: MetricStoreOptions,
     /// Log store tuning (flush thresholds, compaction).
     pub log_store: watchtrail_logs::LogStoreOptions,
+    /// Live tail pacing and session limit.
+    pub live_tail: watchtrail_logs::live_tail::LiveTailOptions,
     /// Group-commit delay of every WAL (see `WalOptions::commit_delay`).
     pub wal_commit_delay: std::time::Duration,
 }
@@ -84,6 +86,7 @@ impl ServerConfig {
             print_credentials: false,
             metric_store: MetricStoreOptions::default(),
             log_store: Default::default(),
+            live_tail: Default::default(),
             wal_commit_delay: std::time::Duration::from_micros(DEFAULT_WAL_COMMIT_DELAY_US),
         }
     }

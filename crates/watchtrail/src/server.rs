@@ -20,7 +20,7 @@ use watchtrail_logs::{LogStore, LogsService};
 use watchtrail_metrics::{MetricStore, MetricsService};
 use watchtrail_store::CommitLog;
 use watchtrail_trail::{Journal, JournalOptions, JournalSink};
-use watchtrail_wire::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, Registry};
+use watchtrail_wire::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, Registry, ResponseBody};
 
 /// Largest body the HTTP layer reads; operations apply their own, smaller ceilings.
 pub const MAX_HTTP_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -123,7 +123,7 @@ impl Server {
             .await
             .map_err(|e| format!("cannot open log store: {e}"))?;
         drop(entries);
-        let logs = LogsService::new(Arc::new(log_store));
+        let logs = LogsService::new(Arc::new(log_store)).with_live_tail(cfg.live_tail.clone());
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
 
         let mut registry = Registry::new();
@@ -321,6 +321,8 @@ async fn aws(State(s): State<AppState>, ConnectInfo(remote): ConnectInfo<SocketA
         Err(_) => Body::TooLarge { limit: MAX_HTTP_BODY_BYTES },
     };
     let incoming = IncomingRequest { method: parts.method, uri: parts.uri, headers: parts.headers, body, remote };
-    let resp: http::Response<Bytes> = s.gateway.handle(incoming).await;
-    resp.map(axum::body::Body::from)
+    s.gateway.handle_streaming(incoming).await.map(|b| match b {
+        ResponseBody::Full(b) => axum::body::Body::from(b),
+        ResponseBody::Stream(st) => axum::body::Body::from_stream(futures::StreamExt::map(st, Ok::<Bytes, std::convert::Infallible>)),
+    })
 }

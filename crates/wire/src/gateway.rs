@@ -67,6 +67,23 @@ pub struct IncomingRequest {
 }
 
 /// Everything needed to render the response.
+/// An answer's body: complete, or streamed (an event stream).
+pub enum ResponseBody {
+    /// The whole body.
+    Full(Bytes),
+    /// Chunks sent as they are produced.
+    Stream(crate::context::ByteStream),
+}
+
+impl std::fmt::Debug for ResponseBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResponseBody::Full(b) => f.debug_tuple("Full").field(&b.len()).finish(),
+            ResponseBody::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
 struct Reply {
     protocol: Option<Protocol>,
     service: Option<&'static ServiceSpec>,
@@ -75,6 +92,8 @@ struct Reply {
     result: Result<Value, ApiError>,
     /// The handler committed the activity record together with its data.
     journaled: bool,
+    /// The body a streaming operation produced.
+    stream: Option<(&'static str, crate::context::ByteStream)>,
 }
 
 /// The AWS wire gateway. Cheap to clone.
@@ -96,8 +115,18 @@ impl Gateway {
         &self.metrics
     }
 
-    /// Handles one request end to end. Never panics on client input; always answers.
+    /// Handles one request end to end. Never panics on client input; always answers. A
+    /// streaming operation's body is not sent by this form (see [`Gateway::handle_streaming`]).
     pub async fn handle(&self, req: IncomingRequest) -> http::Response<Bytes> {
+        self.handle_streaming(req).await.map(|b| match b {
+            ResponseBody::Full(b) => b,
+            ResponseBody::Stream(_) => Bytes::new(),
+        })
+    }
+
+    /// Handles one request end to end; a streaming operation that succeeds answers with its
+    /// stream as the body.
+    pub async fn handle_streaming(&self, req: IncomingRequest) -> http::Response<ResponseBody> {
         let started = Instant::now();
         let request_id = uuid::Uuid::new_v4().to_string();
         let now = self.cfg.clock.now();
@@ -123,7 +152,8 @@ impl Gateway {
         if let Body::Complete(b) = &req.body {
             self.metrics.request_bytes.inc_by(b.len() as u64);
         }
-        let reply = self.process(&req, &request_id, &mut rec).await;
+        let mut reply = self.process(&req, &request_id, &mut rec).await;
+        let stream = reply.stream.take();
         // The error a handler declared before committing its data (a partial success).
         let committed_error = if reply.journaled { rec.error_code.clone() } else { None };
         let mut response = render(&reply, &request_id);
@@ -167,7 +197,16 @@ impl Gateway {
             .latency
             .get_or_create(&LatencyLabels { service: labels.service, operation: labels.operation })
             .observe(started.elapsed().as_secs_f64());
-        response
+        match stream {
+            Some((content_type, body)) if response.status() == http::StatusCode::OK => {
+                let (mut parts, _) = response.into_parts();
+                if let Ok(v) = http::HeaderValue::from_str(content_type) {
+                    parts.headers.insert(http::header::CONTENT_TYPE, v);
+                }
+                http::Response::from_parts(parts, ResponseBody::Stream(body))
+            }
+            _ => response.map(ResponseBody::Full),
+        }
     }
 
     async fn process(&self, req: &IncomingRequest, request_id: &str, rec: &mut ActivityRecord) -> Reply {
@@ -190,19 +229,19 @@ impl Gateway {
                     // A routing miss, as Smithy's rpcv2Cbor router answers it.
                     err = err.with_status(404);
                 }
-                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
+                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false, stream: None };
             }
             Route::MethodNotAllowed { protocol } => {
                 let what = if protocol == Protocol::PrometheusRemoteWrite { "Prometheus remote write" } else { "rpcv2Cbor operations" };
                 let err = ApiError::new("MethodNotAllowed", "MethodNotAllowed", Fault::Sender, 405, format!("{what} accept POST only, not {}", req.method));
-                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false };
+                return Reply { protocol: Some(protocol), service: None, operation: None, has_output: false, result: Err(err), journaled: false, stream: None };
             }
             Route::Unrecognized => {
                 let err = ApiError::client(
                     "UnknownOperationException",
                     "The request does not identify an operation: send X-Amz-Target, a /service/<name>/operation/<Op> path, or a form with Action",
                 );
-                return Reply { protocol: None, service: None, operation: None, has_output: false, result: Err(err), journaled: false };
+                return Reply { protocol: None, service: None, operation: None, has_output: false, result: Err(err), journaled: false, stream: None };
             }
         };
         let fail = |operation: Option<&'static str>, err: ApiError| Reply {
@@ -212,6 +251,7 @@ impl Gateway {
             has_output: false,
             result: Err(err),
             journaled: false,
+            stream: None,
         };
         // The operation is known up front for JSON and CBOR; look it up so limits apply early.
         let mut op: Option<&Registered> = None;
@@ -350,8 +390,11 @@ impl Gateway {
             protocol,
             source_ip: req.remote.ip(),
             activity: txn.clone(),
+            stream: Default::default(),
         };
+        let slot = ctx.stream.clone();
         let result = call_contained(op, ctx, input).await;
+        let stream = if result.is_ok() { slot.take() } else { None };
         *rec = txn.take_record();
         let journaled = txn.is_committed();
         if let Err(e) = &result {
@@ -359,7 +402,7 @@ impl Gateway {
                 tracing::error!(request_id, operation = op.info.name, code = %e.code, "operation failed on the server side");
             }
         }
-        Reply { protocol: Some(protocol), service: Some(service), operation: Some(op.info.name), has_output: op.info.has_output, result, journaled }
+        Reply { protocol: Some(protocol), service: Some(service), operation: Some(op.info.name), has_output: op.info.has_output, result, journaled, stream }
     }
 
     /// Who is calling, and in which region. `scope` is the credential scope `process` already

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod codec;
 pub mod context;
+pub mod eventstream;
 pub mod gateway;
 pub mod gzip;
 pub mod protocol;
@@ -18,8 +19,8 @@ pub mod telemetry;
 pub mod value;
 
 pub use activity::{ActivitySink, ActivityTxn, DataWrite, MemoryActivitySink};
-pub use context::RequestContext;
-pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest};
+pub use context::{ByteStream, RequestContext, ResponseStream};
+pub use gateway::{AuthMode, Body, Gateway, GatewayConfig, IncomingRequest, ResponseBody};
 pub use protocol::Protocol;
 pub use registry::{OperationInfo, RawRequest, Registry};
 pub use service::{RemoteWriteSpec, ServiceSpec, CLOUDWATCH, LOGS};
