@@ -23,6 +23,9 @@ pub enum LogsError {
     /// `OperationAbortedException`: a conflicting change (deletion protection).
     #[error("{0}")]
     OperationAborted(String),
+    /// `MalformedQueryException`: a Logs Insights query that does not compile.
+    #[error("{0}")]
+    MalformedQuery(String),
     /// Storage failed; details are logged, not sent (`ServiceUnavailableException`).
     #[error("{0}")]
     Internal(String),
@@ -55,6 +58,7 @@ impl AwsError for LogsError {
             LogsError::LimitExceeded(_) => "LimitExceededException",
             LogsError::InvalidOperation(_) => "InvalidOperationException",
             LogsError::OperationAborted(_) => "OperationAbortedException",
+            LogsError::MalformedQuery(_) => "MalformedQueryException",
             LogsError::Internal(_) => "ServiceUnavailableException",
         }
     }

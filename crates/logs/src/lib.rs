@@ -9,8 +9,10 @@
 pub mod api;
 pub mod error;
 pub mod filter;
+pub mod insights;
 pub mod live_tail;
 pub mod log_part;
+pub mod metric_filter;
 pub mod names;
 pub mod ops;
 pub mod paging;

@@ -154,10 +154,7 @@ impl LogsService {
             }
         }
         let pattern = input.log_event_filter_pattern.clone().unwrap_or_default();
-        if pattern.chars().count() > 1024 {
-            return Err(LogsError::constraint("logEventFilterPattern", &pattern, "Member must have length less than or equal to 1024"));
-        }
-        let matcher = Matcher::compile(&pattern)?;
+        let matcher = Matcher::compile_param("logEventFilterPattern", &pattern)?;
         let mut groups = HashMap::new();
         for id in ids {
             let name = names::group_from_identifier("logGroupIdentifiers", id, &c.scope.region, &c.scope.account)?;

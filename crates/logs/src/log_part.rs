@@ -90,6 +90,30 @@ pub enum LogOp {
         /// Removed.
         remove: Vec<String>,
     },
+    /// PutMetricFilter (created or replaced).
+    PutMetricFilter {
+        /// Where.
+        scope: Scope,
+        /// The group's id.
+        group: u64,
+        /// The filter.
+        filter: crate::metric_filter::MetricFilterDef,
+    },
+    /// DeleteMetricFilter.
+    DeleteMetricFilter {
+        /// Where.
+        scope: Scope,
+        /// The group's id.
+        group: u64,
+        /// The filter's name.
+        name: String,
+    },
+    /// Metric filters have published the datapoints of every event of these groups up to
+    /// these LSNs (committed in the same log record as those datapoints).
+    MetricCursor {
+        /// `(group id, highest LSN whose events the group's filters have turned into datapoints)`.
+        cursors: Vec<(u64, u64)>,
+    },
     /// The accepted events of one PutLogEvents, in request order.
     Events {
         /// Where.

@@ -72,6 +72,16 @@ pub fn register(registry: &mut Registry, svc: LogsService) {
     op!(registry, svc, "TagLogGroup", TagLogGroupInput, no_output, |s, c, i| s.tag_log_group(&c, i).await);
     op!(registry, svc, "UntagLogGroup", UntagLogGroupInput, no_output, |s, c, i| s.untag_log_group(&c, i).await);
     op!(registry, svc, "ListTagsLogGroup", LogGroupNameInput, |s, c, i| s.list_tags_log_group(&c, i));
+    op!(registry, svc, "PutMetricFilter", crate::metric_filter::PutMetricFilterInput, no_output, |s, c, i| s.put_metric_filter(&c, i).await);
+    op!(registry, svc, "DeleteMetricFilter", crate::metric_filter::DeleteMetricFilterInput, no_output, |s, c, i| s.delete_metric_filter(&c, i).await);
+    op!(registry, svc, "DescribeMetricFilters", crate::metric_filter::DescribeMetricFiltersInput, |s, c, i| s.describe_metric_filters(&c, i));
+    op!(registry, svc, "TestMetricFilter", crate::metric_filter::TestMetricFilterInput, |s, _c, i| s.test_metric_filter(i));
+    op!(registry, svc, "StartQuery", crate::insights::StartQueryInput, |s, c, i| s.start_query(&c, i));
+    op!(registry, svc, "GetQueryResults", crate::insights::GetQueryResultsInput, |s, c, i| s.get_query_results(&c, i));
+    op!(registry, svc, "StopQuery", crate::insights::QueryIdInput, |s, c, i| s.stop_query(&c, i));
+    op!(registry, svc, "DescribeQueries", crate::insights::DescribeQueriesInput, |s, c, i| s.describe_queries(&c, i));
+    op!(registry, svc, "GetLogGroupFields", crate::insights::GetLogGroupFieldsInput, |s, c, i| s.get_log_group_fields(&c, i).await);
+    op!(registry, svc, "GetLogRecord", crate::insights::GetLogRecordInput, |s, c, i| s.get_log_record(&c, i).await);
     op!(registry, svc, "GetLogEvents", GetLogEventsInput, |s, c, i| s.get_log_events(&c, i).await);
     op!(registry, svc, "FilterLogEvents", FilterLogEventsInput, |s, c, i| s.filter_log_events(&c, i).await);
     let s = svc.clone();

@@ -224,9 +224,6 @@ impl LogsService {
             (None, None) => StreamSelect::All,
         };
         let pattern_text = input.filter_pattern.clone().unwrap_or_default();
-        if pattern_text.chars().count() > 1024 {
-            return Err(LogsError::constraint("filterPattern", &pattern_text, "Member must have length less than or equal to 1024"));
-        }
         let matcher = Matcher::compile(&pattern_text)?;
         let ascending = input.start_from_head.unwrap_or(true);
         if !ascending && input.start_time.is_none_or(|s| s < DESCENDING_FROM_MS) {

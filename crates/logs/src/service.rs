@@ -39,19 +39,48 @@ pub struct Caller<'a> {
 }
 
 /// The CloudWatch Logs service.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct LogsService {
     pub(crate) store: Arc<LogStore>,
     /// Serializes control-plane changes: each checks, commits and applies before the next.
-    meta: Arc<tokio::sync::Mutex<()>>,
+    pub(crate) meta: Arc<tokio::sync::Mutex<()>>,
     /// Live tail pacing.
     pub(crate) live_tail: crate::live_tail::LiveTailOptions,
+    /// Where metric filters publish (none: their datapoints are dropped).
+    pub(crate) metric_sink: Option<Arc<dyn crate::metric_filter::MetricSink>>,
+    /// Logs Insights queries.
+    pub(crate) queries: Arc<crate::insights::Queries>,
+}
+
+impl std::fmt::Debug for LogsService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LogsService").field("metric_sink", &self.metric_sink.is_some()).finish_non_exhaustive()
+    }
 }
 
 impl LogsService {
     /// A service over `store`.
     pub fn new(store: Arc<LogStore>) -> Self {
-        LogsService { store, meta: Arc::new(tokio::sync::Mutex::new(())), live_tail: Default::default() }
+        LogsService { store, meta: Arc::new(tokio::sync::Mutex::new(())), live_tail: Default::default(), metric_sink: None, queries: Default::default() }
+    }
+
+    /// The same service publishing metric filters' datapoints to `sink`.
+    pub fn with_metric_sink(mut self, sink: Arc<dyn crate::metric_filter::MetricSink>) -> Self {
+        self.metric_sink = Some(sink);
+        self
+    }
+
+    /// Runs the metric filters, then flushes everything and saves the state (a clean stop).
+    pub async fn flush(&self) -> Result<()> {
+        self.run_metric_filters().await?;
+        self.store.flush().await
+    }
+
+    /// Background work at `now`: metric filters first (their events stay in the head until
+    /// then), then the store's maintenance.
+    pub async fn tick(&self, now: Timestamp) -> Result<crate::store::TickReport> {
+        self.run_metric_filters().await?;
+        self.store.tick(now).await
     }
 
     /// The same service with other live tail pacing (tests shorten the session limit).
@@ -121,7 +150,7 @@ impl LogsService {
             log_group_name: g.name.clone(),
             creation_time: g.creation_time,
             retention_in_days: g.retention_days,
-            metric_filter_count: 0,
+            metric_filter_count: g.metric_filters.len() as i32,
             arn: format!("{arn}:*"),
             stored_bytes: g.stored_bytes() as i64,
             kms_key_id: g.kms_key_id.clone(),

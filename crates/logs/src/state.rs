@@ -46,6 +46,10 @@ pub struct Group {
     pub tags: BTreeMap<String, String>,
     /// Streams by name.
     pub streams: BTreeMap<String, Stream>,
+    /// Metric filters by name.
+    pub metric_filters: BTreeMap<String, crate::metric_filter::MetricFilterDef>,
+    /// The filters have turned every event of the group up to this LSN into datapoints.
+    pub filter_cursor: u64,
 }
 
 impl Group {
@@ -125,6 +129,11 @@ impl State {
         self.partitions.get_mut(scope)?.get_mut(name)
     }
 
+    /// The groups with at least one metric filter, with their filter cursors.
+    pub fn filtered_groups(&self) -> HashMap<u64, u64> {
+        self.partitions.values().flat_map(|gs| gs.values()).filter(|g| !g.metric_filters.is_empty()).map(|g| (g.id, g.filter_cursor)).collect()
+    }
+
     /// Every group id with its scope (for maintenance).
     pub fn group_ids(&self) -> Vec<(u64, Scope, Option<i32>)> {
         self.partitions.iter().flat_map(|(s, gs)| gs.values().map(move |g| (g.id, s.clone(), g.retention_days))).collect()
@@ -142,7 +151,7 @@ impl State {
                 if groups.contains_key(&name) {
                     return None;
                 }
-                let g = Group { id, name: name.clone(), creation_time: time, retention_days: None, class, kms_key_id, deletion_protection, tags: tags.into_iter().collect(), streams: BTreeMap::new() };
+                let g = Group { id, name: name.clone(), creation_time: time, retention_days: None, class, kms_key_id, deletion_protection, tags: tags.into_iter().collect(), streams: BTreeMap::new(), metric_filters: BTreeMap::new(), filter_cursor: 0 };
                 groups.insert(name.clone(), g);
                 self.by_id.insert(id, (scope, name));
                 None
@@ -182,6 +191,27 @@ impl State {
                     g.tags.extend(set);
                     for k in remove {
                         g.tags.remove(&k);
+                    }
+                }
+                None
+            }
+            LogOp::PutMetricFilter { group, mut filter, .. } => {
+                if let Some(g) = self.group_mut(group) {
+                    filter.created_lsn = lsn;
+                    g.metric_filters.insert(filter.name.clone(), filter);
+                }
+                None
+            }
+            LogOp::DeleteMetricFilter { group, name, .. } => {
+                if let Some(g) = self.group_mut(group) {
+                    g.metric_filters.remove(&name);
+                }
+                None
+            }
+            LogOp::MetricCursor { cursors } => {
+                for (group, upto) in cursors {
+                    if let Some(g) = self.group_mut(group) {
+                        g.filter_cursor = g.filter_cursor.max(upto);
                     }
                 }
                 None

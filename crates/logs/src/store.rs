@@ -354,6 +354,32 @@ impl LogStore {
         }
     }
 
+    /// The events of each group with metric filters that its filters have not seen yet (all
+    /// still in the head), with the LSN of the last one.
+    pub fn unfiltered_events(&self) -> Vec<(u64, Vec<HeadEvent>, u64)> {
+        let filtered = self.inner.state.lock().filtered_groups();
+        if filtered.is_empty() {
+            return Vec::new();
+        }
+        let h = self.inner.head.lock();
+        let mut out = Vec::new();
+        for (id, cursor) in filtered {
+            let Some(v) = h.groups.get(&id) else { continue };
+            let from = v.partition_point(|e| e.lsn <= cursor);
+            if from < v.len() {
+                out.push((id, v[from..].to_vec(), v[v.len() - 1].lsn));
+            }
+        }
+        out
+    }
+
+    /// The on-durable step that applies `op` (for a record another service commits with a
+    /// Logs part in it, such as metric filters' datapoints with the filter cursor).
+    pub fn applier(&self, op: LogOp) -> OnDurable {
+        let inner = self.inner.clone();
+        Box::new(move |lsn| inner.apply(lsn, op))
+    }
+
     /// Adds a tap that sees every durable PutLogEvents from now on, until it is dropped.
     pub fn tap(&self, tap: std::sync::Weak<dyn EventTap>) {
         self.inner.taps.lock().push(tap);
@@ -483,19 +509,30 @@ impl LogStore {
     }
 
     async fn flush_head(&self, groups: &[(u64, Scope, Option<i32>)]) -> Result<usize> {
+        // A group with metric filters keeps the events the filters have not seen yet.
+        let filtered = self.inner.state.lock().filtered_groups();
         let taken: Vec<(u64, Arc<Vec<HeadEvent>>)> = {
             let mut h = self.inner.head.lock();
             let ids: Vec<u64> = h.groups.keys().copied().collect();
             let mut out = Vec::new();
             for id in ids {
-                if let Some(v) = h.groups.remove(&id) {
-                    let v = Arc::new(v);
-                    h.flushing.insert(id, v.clone());
-                    out.push((id, v));
+                let Some(mut v) = h.groups.remove(&id) else { continue };
+                if let Some(&cursor) = filtered.get(&id) {
+                    let cut = v.partition_point(|e| e.lsn <= cursor);
+                    let rest = v.split_off(cut);
+                    if !rest.is_empty() {
+                        h.groups.insert(id, rest);
+                    }
                 }
+                if v.is_empty() {
+                    continue;
+                }
+                let v = Arc::new(v);
+                h.flushing.insert(id, v.clone());
+                out.push((id, v));
             }
-            h.bytes = 0;
-            h.oldest = None;
+            h.bytes = h.groups.values().flat_map(|v| v.iter()).map(|e| e.message.len()).sum();
+            h.oldest = if h.groups.is_empty() { None } else { h.oldest };
             out
         };
         let scopes: HashMap<u64, Scope> = groups.iter().map(|(id, s, _)| (*id, s.clone())).collect();

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod credentials;
+pub mod metric_sink;
 pub mod server;
 
 pub use config::ServerConfig;

@@ -123,8 +123,10 @@ impl Server {
             .await
             .map_err(|e| format!("cannot open log store: {e}"))?;
         drop(entries);
-        let logs = LogsService::new(Arc::new(log_store)).with_live_tail(cfg.live_tail.clone());
         let metrics = MetricsService::new(Arc::new(store), cfg.clock.clone());
+        // Metric filters publish into the metric store.
+        let sink = crate::metric_sink::FilterMetricSink { metrics: metrics.store().clone(), log: log.clone() };
+        let logs = LogsService::new(Arc::new(log_store)).with_live_tail(cfg.live_tail.clone()).with_metric_sink(Arc::new(sink));
 
         let mut registry = Registry::new();
         watchtrail_metrics::ops::register(&mut registry, metrics.clone());
@@ -196,7 +198,7 @@ impl Server {
                     if let Err(e) = m.store().tick(clock.now()).await {
                         tracing::error!(error = %e, "metric store maintenance failed");
                     }
-                    if let Err(e) = l.store().tick(clock.now()).await {
+                    if let Err(e) = l.tick(clock.now()).await {
                         tracing::error!(error = %e, "log store maintenance failed");
                     }
                     if let Err(e) = j.tick(clock.now()).await {
@@ -276,7 +278,7 @@ impl Server {
     pub async fn shutdown(mut self) -> Result<(), String> {
         self.stop_serving().await;
         self.metrics.store().flush().await.map_err(|e| format!("final flush failed: {e}"))?;
-        self.logs.store().flush().await.map_err(|e| format!("final log flush failed: {e}"))?;
+        self.logs.flush().await.map_err(|e| format!("final log flush failed: {e}"))?;
         self.journal.flush().await.map_err(|e| format!("final journal flush failed: {e}"))?;
         let emptied = self.metrics.store().log().close_retiring().map_err(|e| format!("closing the commit log failed: {e}"))?;
         tracing::info!(commit_log_emptied = emptied, "watchtrail stopped");
