@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{merge_segments, KeyFilter, Record, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader};
+use crate::segment::{merge_segments, BlockTest, KeyFilter, Record, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -42,6 +42,10 @@ pub struct CompactionPolicy {
     /// Stop adding inputs to an output once their total size would exceed this; segments
     /// already this large are left alone.
     pub target_bytes: u64,
+    /// When set, only segments lying within one window of this many milliseconds (aligned on
+    /// the epoch) are merged, and only with segments of the same window, so that retention can
+    /// still drop whole segments by age.
+    pub time_window_ms: Option<i64>,
 }
 
 impl Default for CompactionPolicy {
@@ -51,6 +55,7 @@ impl Default for CompactionPolicy {
             min_inputs: 2,
             max_inputs: 16,
             target_bytes: 64 << 20,
+            time_window_ms: None,
         }
     }
 }
@@ -407,24 +412,23 @@ impl SegmentStore {
 
     /// Visits the records of `stream` matching `filter` with `from_ts <= ts < to_ts`, as
     /// `visit(&mut acc, record)`, off the async runtime, segments in write order (each in
-    /// `(key, ts)` order). Returns `acc` and the highest WAL LSN of the segments visited (0
-    /// when none), so a reader that also holds unflushed records can drop those the
-    /// segments already hold.
-    pub async fn visit<T, F>(&self, stream: &str, filter: KeyFilter, from_ts: i64, to_ts: i64, acc: T, mut visit: F) -> Result<(T, u64)>
+    /// `(key, ts)` order); blocks `block_may_match` refuses are skipped unparsed. Returns
+    /// `acc` and the segments visited (their LSNs and time ranges), so a reader that also
+    /// holds unflushed records can skip those the segments already hold.
+    pub async fn visit<T, F>(&self, stream: &str, filter: KeyFilter, from_ts: i64, to_ts: i64, block_may_match: Option<Arc<BlockTest>>, acc: T, mut visit: F) -> Result<(T, Vec<SegmentMeta>)>
     where
         T: Send + 'static,
         F: FnMut(&mut T, RecordRef<'_>) -> Result<()> + Send + 'static,
     {
         let mut segments = self.overlapping_readers(stream, from_ts, to_ts).await?;
         segments.sort_by(|(a, _), (b, _)| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
-        let max_lsn = segments.iter().map(|(m, _)| m.max_lsn).max().unwrap_or(0);
-        let readers: Vec<Arc<SegmentReader>> = segments.into_iter().map(|(_, r)| r).collect();
+        let (metas, readers): (Vec<SegmentMeta>, Vec<Arc<SegmentReader>>) = segments.into_iter().unzip();
         tokio::task::spawn_blocking(move || {
             let mut acc = acc;
             for r in &readers {
-                r.visit(&filter, from_ts, to_ts, &mut |rec| visit(&mut acc, rec))?;
+                r.visit(&filter, from_ts, to_ts, block_may_match.as_deref(), &mut |rec| visit(&mut acc, rec))?;
             }
-            Ok((acc, max_lsn))
+            Ok((acc, metas))
         })
         .await?
     }
@@ -444,14 +448,18 @@ impl SegmentStore {
             .into_iter()
             .filter(|m| m.level == policy.level && m.bytes < policy.target_bytes)
             .collect();
-        candidates.sort_by(|a, b| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
+        // The window a segment lies in (all segments share one without a window).
+        let window = |m: &SegmentMeta| policy.time_window_ms.filter(|w| *w > 0).map(|w| (m.min_ts.div_euclid(w), m.max_ts.div_euclid(w)));
+        candidates.retain(|m| window(m).is_none_or(|(a, b)| a == b));
+        candidates.sort_by(|a, b| (window(a), a.max_lsn, &a.id).cmp(&(window(b), b.max_lsn, &b.id)));
 
         let mut groups: Vec<Vec<SegmentMeta>> = Vec::new();
         let mut current: Vec<SegmentMeta> = Vec::new();
         let mut current_bytes = 0u64;
         for m in candidates {
             let full = current.len() >= policy.max_inputs.max(2)
-                || (!current.is_empty() && current_bytes + m.bytes > policy.target_bytes);
+                || (!current.is_empty() && current_bytes + m.bytes > policy.target_bytes)
+                || current.last().is_some_and(|last| window(last) != window(&m));
             if full {
                 groups.push(std::mem::take(&mut current));
                 current_bytes = 0;

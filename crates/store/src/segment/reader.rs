@@ -8,6 +8,10 @@ use crate::error::{Result, StoreError};
 use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// A test over a decompressed block's bytes: `false` means no record of the block can be
+/// wanted, so it is not parsed (see [`SegmentReader::visit`]).
+pub type BlockTest = dyn Fn(&[u8]) -> bool + Send + Sync;
+
 /// A validated, read-only view of one segment's bytes.
 pub struct SegmentReader {
     data: Bytes,
@@ -19,6 +23,7 @@ pub struct SegmentReader {
     record_count: u64,
     distinct_keys: u64,
     blocks_decoded: AtomicU64,
+    blocks_skipped: AtomicU64,
 }
 
 impl std::fmt::Debug for SegmentReader {
@@ -158,6 +163,7 @@ impl SegmentReader {
             record_count,
             distinct_keys,
             blocks_decoded: AtomicU64::new(0),
+            blocks_skipped: AtomicU64::new(0),
         })
     }
 
@@ -251,8 +257,16 @@ impl SegmentReader {
 
     /// Visits the records matching `filter` with `from_ts <= ts < to_ts`, in `(key, ts)`
     /// order, lending each one (no copy). Blocks outside the key or time bounds are not
-    /// decompressed.
-    pub fn visit(&self, filter: &KeyFilter, from_ts: i64, to_ts: i64, visit: &mut dyn FnMut(RecordRef<'_>) -> Result<()>) -> Result<()> {
+    /// decompressed; a decompressed block whose bytes `block_may_match` refuses is not parsed
+    /// (a caller looking for literal text passes a test that the text occurs in them).
+    pub fn visit(
+        &self,
+        filter: &KeyFilter,
+        from_ts: i64,
+        to_ts: i64,
+        block_may_match: Option<&BlockTest>,
+        visit: &mut dyn FnMut(RecordRef<'_>) -> Result<()>,
+    ) -> Result<()> {
         if to_ts <= from_ts {
             return Ok(());
         }
@@ -271,7 +285,12 @@ impl SegmentReader {
                 continue;
             }
             let decoder = decoder.get()?;
-            decoder.decode(self, i)?;
+            decoder.decompress(self, i)?;
+            if block_may_match.is_some_and(|test| !test(&decoder.raw)) {
+                self.blocks_skipped.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            decoder.parse(self, i)?;
             for r in decoder.records() {
                 if r.ts >= lo && r.ts <= hi && filter.matches(r.key) {
                     visit(r)?;
@@ -279,6 +298,11 @@ impl SegmentReader {
             }
         }
         Ok(())
+    }
+
+    /// Blocks a [`SegmentReader::visit`] decompressed and then skipped unparsed.
+    pub fn blocks_skipped(&self) -> u64 {
+        self.blocks_skipped.load(Ordering::Relaxed)
     }
 
     /// Visits the records whose key is one of `keys` (sorted ascending, distinct) with
@@ -422,6 +446,12 @@ impl BlockDecoder {
     /// Decodes block `i` of `seg`, replacing the previous block; validates it against its
     /// index entry.
     fn decode(&mut self, seg: &SegmentReader, i: usize) -> Result<()> {
+        self.decompress(seg, i)?;
+        self.parse(seg, i)
+    }
+
+    /// Decompresses block `i` of `seg` into `raw` (its records are not parsed yet).
+    fn decompress(&mut self, seg: &SegmentReader, i: usize) -> Result<()> {
         self.raw.clear();
         self.keys.clear();
         self.rows.clear();
@@ -444,7 +474,13 @@ impl BlockDecoder {
             return Err(bad(format!("block {i} decompressed to {} bytes, expected {raw_len}", self.raw.len())));
         }
         seg.blocks_decoded.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
 
+    /// Parses the records of block `i` (decompressed into `raw`) and checks them against its
+    /// index entry.
+    fn parse(&mut self, seg: &SegmentReader, i: usize) -> Result<()> {
+        let b = seg.blocks.get(i).ok_or_else(|| bad("block index out of range"))?;
         let malformed = || bad(format!("block {i} has a malformed record"));
         let too_large = || bad(format!("block {i} is too large to index"));
         let mut rd = Reader::new(&self.raw);

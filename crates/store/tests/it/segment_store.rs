@@ -527,3 +527,69 @@ async fn rewrite_replaces_inputs_with_what_the_rewriter_emits() {
     assert!(store.segments("metrics").await.unwrap().is_empty());
     assert!(store.scan("metrics", &KeyFilter::All, i64::MIN, i64::MAX).await.unwrap().is_empty());
 }
+
+/// `visit` lends exactly what `scan` returns (in write order per segment), reports the
+/// highest LSN of the segments it read, and a block test that refuses blocks lacking a
+/// needle skips them without changing what the wanted records are.
+#[tokio::test]
+async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
+    use watchtrail_store::SegmentBuilder;
+    let store = memory_store().with_builder(SegmentBuilder::new().block_bytes(256));
+    let mut all = Vec::new();
+    for b in 0..4i64 {
+        let records: Vec<Record> = (0..200)
+            .map(|i| {
+                let needle = if i == 77 && b == 2 { " needle" } else { "" };
+                Record::new(format!("stream-{}", i % 3), b * 10_000 + i * 10, format!("line {b}/{i}{needle}"))
+            })
+            .collect();
+        all.extend(records.clone());
+        store.write("logs", records, (b as u64 + 1) * 10).await.unwrap();
+    }
+    let scanned = store.scan("logs", &KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000).await.unwrap();
+    let (mut visited, metas) = store
+        .visit("logs", KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000, None, Vec::new(), |acc: &mut Vec<Record>, r| {
+            acc.push(Record::new(r.key, r.ts, r.value));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    visited.sort_by(Record::cmp_key_ts);
+    assert_eq!(visited, sorted(scanned));
+    let mut lsns: Vec<u64> = metas.iter().map(|m| m.max_lsn).collect();
+    lsns.sort();
+    assert_eq!(lsns, [20, 30, 40], "the segments of batches 1 to 3 overlap the range");
+
+    let test: Arc<watchtrail_store::BlockTest> = Arc::new(|block: &[u8]| block.windows(6).any(|w| w == b"needle"));
+    let ((hits, lent), _) = store
+        .visit("logs", KeyFilter::All, i64::MIN, i64::MAX, Some(test), (Vec::new(), 0usize), |(hits, lent): &mut (Vec<String>, usize), r| {
+            *lent += 1;
+            if r.value.ends_with(b"needle") {
+                hits.push(String::from_utf8_lossy(r.value).into_owned());
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(hits, ["line 2/77 needle"]);
+    assert_eq!(all.iter().filter(|r| r.value.ends_with(b"needle")).count(), 1);
+    assert!(lent < all.len() / 10, "blocks without the needle were not parsed: {lent} of {} records lent", all.len());
+}
+
+/// With a time window, compaction merges only segments of the same window and leaves a
+/// segment that spans two windows alone, so retention can still drop old data whole.
+#[tokio::test]
+async fn compaction_with_a_time_window_keeps_windows_apart() {
+    let store = memory_store();
+    let day = 86_400_000i64;
+    for (i, (from, to)) in [(0, 10), (100, 200), (day + 5, day + 6), (day + 50, day + 60), (day - 1, day + 1), (2 * day, 2 * day + 1)].into_iter().enumerate() {
+        store.write("w", vec![Record::new("k", from, "a"), Record::new("k", to, "b")], i as u64 + 1).await.unwrap();
+    }
+    let policy = CompactionPolicy { time_window_ms: Some(day), ..CompactionPolicy::default() };
+    let report = store.compact("w", policy).await.unwrap();
+    assert_eq!((report.inputs.len(), report.outputs.len()), (4, 2), "days 0 and 1 each merge their two; the spanning and the lone day-2 segments stay");
+    let mut spans: Vec<(i64, i64, u32)> = store.segments("w").await.unwrap().iter().map(|m| (m.min_ts, m.max_ts, m.level)).collect();
+    spans.sort();
+    assert_eq!(spans, [(0, 200, 1), (day - 1, day + 1, 0), (day + 5, day + 60, 1), (2 * day, 2 * day + 1, 0)]);
+    assert_eq!(store.apply_retention("w", day).await.unwrap(), 1, "day 0 goes whole");
+}
