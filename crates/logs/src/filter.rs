@@ -37,6 +37,17 @@ impl Matcher {
         self.all || self.pattern.matches(message)
     }
 
+    /// A test over a stored block's bytes that refuses blocks holding no message this pattern
+    /// can match: a message is a substring of its block, so a literal the pattern requires of
+    /// every match must occur in the block (`None` when the pattern requires no literal).
+    pub fn block_test(&self) -> Option<Arc<watchtrail_store::BlockTest>> {
+        if self.all || self.pattern.prefilter().clauses().is_empty() {
+            return None;
+        }
+        let pattern = self.pattern.clone();
+        Some(Arc::new(move |block: &[u8]| pattern.prefilter().may_match(block)))
+    }
+
     /// The compiled pattern (values for metric filters, TestMetricFilter's extracted values).
     pub fn pattern(&self) -> &FilterPattern {
         &self.pattern

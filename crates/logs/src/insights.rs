@@ -446,7 +446,7 @@ impl LogsService {
             let gid_ = *gid;
             let visited = self
                 .store
-                .visit_events(&run.scope, *gid, StreamSelect::All, from, to, acc, move |acc: &mut ScanAcc, e| {
+                .visit_events(&run.scope, *gid, StreamSelect::All, from, to, None, acc, move |acc: &mut ScanAcc, e| {
                     if r.cancel.load(Ordering::Relaxed) || started.elapsed() > QUERY_TIMEOUT {
                         return;
                     }
@@ -591,7 +591,7 @@ impl LogsService {
         let from = at - 15 * 60_000;
         let (total, counts) = self
             .store
-            .visit_events(&c.scope, id, StreamSelect::All, from, at.saturating_add(1), (0u64, HashMap::<String, u64>::new()), |(total, counts), e| {
+            .visit_events(&c.scope, id, StreamSelect::All, from, at.saturating_add(1), None, (0u64, HashMap::<String, u64>::new()), |(total, counts), e| {
                 *total += 1;
                 for f in insights::discover_fields(e.message) {
                     *counts.entry(f).or_default() += 1;
@@ -618,7 +618,7 @@ impl LogsService {
         let log_name = format!("{}:{name}", c.scope.account);
         let found = self
             .store
-            .visit_events(&c.scope, group, StreamSelect::Names(vec![stream]), ts, ts.saturating_add(1), None, move |found: &mut Option<BTreeMap<String, String>>, e| {
+            .visit_events(&c.scope, group, StreamSelect::Names(vec![stream]), ts, ts.saturating_add(1), None, None, move |found: &mut Option<BTreeMap<String, String>>, e| {
                 if e.lsn == lsn && e.idx == idx {
                     let mut rec: BTreeMap<String, String> = insights::discover_field_values(e.message).into_iter().collect();
                     rec.insert("@timestamp".into(), e.ts.to_string());

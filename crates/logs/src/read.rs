@@ -162,7 +162,7 @@ impl LogsService {
         let sel = StreamSelect::Names(vec![input.log_stream_name.clone()]);
         let top = self
             .store
-            .visit_events(&c.scope, id, sel, from, to, top, move |top, e| {
+            .visit_events(&c.scope, id, sel, from, to, None, top, move |top, e| {
                 let p = e.position();
                 if (forward && p > bound) || (!forward && p < bound) {
                     top.offer(e);
@@ -262,9 +262,10 @@ impl LogsService {
             }
         }
         let top = TopN::new(limit, ascending);
+        let blocks = matcher.block_test();
         let top = self
             .store
-            .visit_events(&c.scope, id, sel, from, to, top, move |top, e| {
+            .visit_events(&c.scope, id, sel, from, to, blocks, top, move |top, e| {
                 let p = e.position();
                 if let Some(a) = after {
                     if (ascending && p <= a) || (!ascending && p >= a) {

@@ -102,3 +102,37 @@ async fn the_state_and_unflushed_events_survive_reopening() {
     assert_eq!(groups.log_groups[0].retention_in_days, Some(7));
     assert_eq!(groups.log_groups[0].stored_bytes, 2);
 }
+
+/// A batch across midnight is flushed as one segment per day; after more events on both days
+/// and a reopen from the commit log, every event is read exactly once, and compaction keeps
+/// the days apart, so retention drops the older day whole.
+#[tokio::test]
+async fn events_across_midnight_are_stored_per_day_and_read_once() {
+    let midnight = 1_800_000_000_000 / DAY * DAY + DAY;
+    let t0 = Timestamp(midnight + 30 * 60_000);
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(ManualClock::new(t0));
+    {
+        let svc = &open(dir.path(), clock.clone()).await;
+        svc.create_log_group(&caller(), CreateLogGroupInput { log_group_name: "g".into(), ..Default::default() }).await.expect("group");
+        svc.create_log_stream(&caller(), LogStreamInput { log_group_name: "g".into(), log_stream_name: "s".into() }).await.expect("stream");
+        put(svc, "s", &[(midnight - 40 * 60_000, "day1 a"), (midnight - 60_000, "day1 b"), (midnight + 60_000, "day2 a")]).await;
+        let r = svc.store().tick_with(t0, true).await.expect("flush");
+        assert_eq!(r.flushed_events, 3);
+        put(svc, "s", &[(midnight - 30_000, "day1 c"), (midnight + 120_000, "day2 b")]).await;
+        svc.store().tick_with(t0, true).await.expect("flush and compact");
+        put(svc, "s", &[(midnight - 20_000, "day1 d"), (midnight + 180_000, "day2 c")]).await;
+        assert_eq!(messages(svc).await, ["day1 a", "day1 b", "day1 c", "day1 d", "day2 a", "day2 b", "day2 c"]);
+        svc.store().log().close();
+    }
+    let svc = open(dir.path(), clock.clone()).await;
+    assert_eq!(messages(&svc).await, ["day1 a", "day1 b", "day1 c", "day1 d", "day2 a", "day2 b", "day2 c"], "after reopening");
+    svc.store().tick_with(t0, true).await.expect("flush");
+    assert_eq!(messages(&svc).await, ["day1 a", "day1 b", "day1 c", "day1 d", "day2 a", "day2 b", "day2 c"], "after flushing the replayed events");
+    svc.put_retention_policy(&caller(), PutRetentionPolicyInput { log_group_name: "g".into(), retention_in_days: 1 }).await.expect("retention");
+    let later = Timestamp(midnight + DAY + 30_000);
+    clock.set(later);
+    let r = svc.store().tick(later).await.expect("tick");
+    assert!(r.expired_segments >= 1, "{r:?}");
+    assert_eq!(messages(&svc).await, ["day2 a", "day2 b", "day2 c"]);
+}
