@@ -278,3 +278,19 @@ impl TestServerRef<'_> {
         aws_sdk_cloudwatchlogs::Client::from_conf(conf)
     }
 }
+
+#[tokio::test]
+async fn delivery_class_groups_keep_one_day_and_refuse_insights() {
+    let ts = start().await;
+    let c = logs(&ts);
+    c.create_log_group().log_group_name("d").log_group_class(aws_sdk_cloudwatchlogs::types::LogGroupClass::Delivery).send().await.expect("group");
+    let g = c.describe_log_groups().send().await.expect("describe");
+    assert_eq!(g.log_groups()[0].log_group_class(), Some(&aws_sdk_cloudwatchlogs::types::LogGroupClass::Delivery));
+    assert_eq!(g.log_groups()[0].retention_in_days(), Some(1));
+    let change = c.put_retention_policy().log_group_name("d").retention_in_days(7).send().await.expect_err("fixed retention");
+    assert_eq!(change.into_service_error().meta().code(), Some("InvalidParameterException"));
+    let q = c.start_query().log_group_name("d").start_time(0).end_time(10).query_string("fields @message").send().await.expect_err("no insights");
+    assert_eq!(q.into_service_error().meta().code(), Some("InvalidOperationException"));
+    let bad = c.create_log_group().log_group_name("x").log_group_class(aws_sdk_cloudwatchlogs::types::LogGroupClass::from("COLD")).send().await.expect_err("unknown class");
+    assert_eq!(bad.into_service_error().meta().code(), Some("InvalidParameterException"));
+}

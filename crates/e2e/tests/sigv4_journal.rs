@@ -172,4 +172,8 @@ async fn health_and_prometheus_endpoints() {
     assert_eq!(value(r#"watchtrail_wal_records{wal="commit"}"#), 1.0);
     assert_eq!(value(r#"watchtrail_wal_fsyncs{wal="commit"}"#), 1.0);
     assert!(value("watchtrail_metric_head_samples") >= 1.0);
+    // The log store's figures are exported too (nothing logged yet).
+    assert_eq!(value("watchtrail_log_head_bytes"), 0.0);
+    assert_eq!(value("watchtrail_log_segments_expired"), 0.0);
+    assert_eq!(value("watchtrail_log_events_flushed"), 0.0);
 }

@@ -400,6 +400,9 @@ impl LogsService {
         }
         let query = Query::parse(&input.query_string).map_err(|e| LogsError::MalformedQuery(format!("{} (characters {}–{})", e.message, e.start_char_offset, e.end_char_offset)))?;
         let groups = self.query_groups(c, &input, &query)?;
+        if let Some((_, name)) = groups.iter().find(|(id, _)| self.group_class(&c.scope, *id) == "DELIVERY") {
+            return Err(LogsError::InvalidOperation(format!("Log group '{name}' is in the DELIVERY class, which Logs Insights cannot query.")));
+        }
         let now = self.store.clock().now().millis();
         self.forget_old_queries(now);
         let active = self.queries.runs.lock().values().filter(|q| q.scope == c.scope && !q.progress.lock().status.is_some_and(QueryStatus::finished)).count();

@@ -29,6 +29,17 @@ pub const TOO_OLD_MS: i64 = 14 * Timestamp::DAY;
 /// The accepted events of one batch may span at most this (24 hours).
 pub const MAX_BATCH_SPAN_MS: i64 = Timestamp::DAY;
 
+/// Retention of DELIVERY-class log groups (fixed).
+pub const DELIVERY_RETENTION_DAYS: i32 = 1;
+
+/// Refuses changing the retention of a DELIVERY-class group.
+fn check_retention_changeable(class: &str) -> Result<()> {
+    if class == "DELIVERY" {
+        return Err(LogsError::InvalidParameter("The retention of a log group in the DELIVERY class is fixed at 1 day.".into()));
+    }
+    Ok(())
+}
+
 /// Who calls, and where.
 #[derive(Debug, Clone)]
 pub struct Caller<'a> {
@@ -96,6 +107,11 @@ impl LogsService {
 
     fn now(&self) -> i64 {
         self.store.clock().now().millis()
+    }
+
+    /// The class of group `id`.
+    pub(crate) fn group_class(&self, _scope: &Scope, id: u64) -> String {
+        self.store.with_state(|s| s.group_by_id(id).map(|(_, g)| g.class.clone())).unwrap_or_default()
     }
 
     /// The group's id, or `ResourceNotFoundException`.
@@ -338,6 +354,7 @@ impl LogsService {
         names::check_retention(input.retention_in_days)?;
         let _meta = self.meta.lock().await;
         let group = self.group_id(&c.scope, &input.log_group_name)?;
+        check_retention_changeable(&self.group_class(&c.scope, group))?;
         self.store.commit(LogOp::Retention { scope: c.scope.clone(), group, days: Some(input.retention_in_days) }, c.txn).await.map(|_| ())
     }
 
@@ -346,6 +363,7 @@ impl LogsService {
         names::check_group_name("logGroupName", &input.log_group_name)?;
         let _meta = self.meta.lock().await;
         let group = self.group_id(&c.scope, &input.log_group_name)?;
+        check_retention_changeable(&self.group_class(&c.scope, group))?;
         self.store.commit(LogOp::Retention { scope: c.scope.clone(), group, days: None }, c.txn).await.map(|_| ())
     }
 

@@ -151,7 +151,9 @@ impl State {
                 if groups.contains_key(&name) {
                     return None;
                 }
-                let g = Group { id, name: name.clone(), creation_time: time, retention_days: None, class, kms_key_id, deletion_protection, tags: tags.into_iter().collect(), streams: BTreeMap::new(), metric_filters: BTreeMap::new(), filter_cursor: 0 };
+                // The DELIVERY class keeps events for one day, always.
+                let retention_days = (class == "DELIVERY").then_some(crate::service::DELIVERY_RETENTION_DAYS);
+                let g = Group { id, name: name.clone(), creation_time: time, retention_days, class, kms_key_id, deletion_protection, tags: tags.into_iter().collect(), streams: BTreeMap::new(), metric_filters: BTreeMap::new(), filter_cursor: 0 };
                 groups.insert(name.clone(), g);
                 self.by_id.insert(id, (scope, name));
                 None

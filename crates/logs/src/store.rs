@@ -255,6 +255,8 @@ pub struct LogStore {
     opts: LogStoreOptions,
     /// Serializes flushes (a tick and a shutdown flush).
     flush_lock: tokio::sync::Mutex<()>,
+    /// What every tick did since the store opened.
+    totals: Mutex<TickReport>,
 }
 
 impl std::fmt::Debug for LogStore {
@@ -338,7 +340,7 @@ impl LogStore {
         tracing::info!(replayed, groups = state.group_ids().len(), head_bytes = head.bytes, "log store opened");
         let inner = Arc::new(Inner { taps: Mutex::new(Vec::new()), state: Mutex::new(state), head: Mutex::new(head), unsaved_since: Mutex::new(unsaved), clock });
         log.register(Arc::downgrade(&inner) as std::sync::Weak<dyn LogConsumer>);
-        Ok(LogStore { inner, log, segments, catalog, opts, flush_lock: tokio::sync::Mutex::new(()) })
+        Ok(LogStore { inner, log, segments, catalog, opts, flush_lock: tokio::sync::Mutex::new(()), totals: Mutex::new(TickReport::default()) })
     }
 
     /// The shared commit log.
@@ -515,7 +517,18 @@ impl LogStore {
             }
         }
         self.log.checkpoint().map_err(internal)?;
+        {
+            let mut t = self.totals.lock();
+            t.flushed_events += report.flushed_events;
+            t.expired_segments += report.expired_segments;
+            t.dropped_segments += report.dropped_segments;
+        }
         Ok(report)
+    }
+
+    /// What every tick did since the store opened (for `/metrics`).
+    pub fn totals(&self) -> TickReport {
+        self.totals.lock().clone()
     }
 
     /// [`LogStore::tick_with`] without forcing a flush.

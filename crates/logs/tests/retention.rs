@@ -63,6 +63,7 @@ async fn events_past_retention_disappear_and_newer_ones_stay() {
     assert_eq!(messages(svc).await, ["new 1"], "expired events are not read even before their segment is dropped");
     let r = svc.store().tick(later).await.expect("tick");
     assert_eq!(r.expired_segments, 1, "the old events' segment is dropped whole");
+    assert_eq!((svc.store().totals().expired_segments, svc.store().totals().flushed_events), (1, 3), "reported since the store opened");
     assert_eq!(messages(svc).await, ["new 1"]);
     let r = svc.store().tick(later).await.expect("tick");
     assert_eq!(r.expired_segments, 0);

@@ -32,6 +32,7 @@ struct AppState {
     gauges: Arc<StorageGauges>,
     log: Arc<CommitLog>,
     metrics: MetricsService,
+    logs: LogsService,
     started: Timestamp,
     account: AccountId,
 }
@@ -46,6 +47,9 @@ struct StorageGauges {
     wal_rotations: Family<WalLabel, Gauge>,
     wal_recycled_rotations: Family<WalLabel, Gauge>,
     metric_head_samples: Gauge,
+    log_head_bytes: Gauge,
+    log_segments_expired: Gauge,
+    log_events_flushed: Gauge,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -63,9 +67,16 @@ impl StorageGauges {
         sub.register("wal_rotations", "Log files a WAL rotated to since start", self.wal_rotations.clone());
         sub.register("wal_recycled_rotations", "Rotations of a WAL into a recycled (checkpointed) file since start", self.wal_recycled_rotations.clone());
         sub.register("metric_head_samples", "Metric samples waiting in memory for the next segment flush", self.metric_head_samples.clone());
+        sub.register("log_head_bytes", "Log message bytes waiting in memory for the next segment flush", self.log_head_bytes.clone());
+        sub.register("log_segments_expired", "Log segments dropped since start because every event in them was past its group's retention", self.log_segments_expired.clone());
+        sub.register("log_events_flushed", "Log events written from memory to segments since start", self.log_events_flushed.clone());
     }
 
-    fn refresh(&self, log: &CommitLog, metrics: &MetricsService) {
+    fn refresh(&self, log: &CommitLog, metrics: &MetricsService, logs: &LogsService) {
+        self.log_head_bytes.set(logs.store().head_bytes() as i64);
+        let totals = logs.store().totals();
+        self.log_segments_expired.set(totals.expired_segments as i64);
+        self.log_events_flushed.set(totals.flushed_events as i64);
         // One label value today; the label stays so that dashboards survive more logs later.
         let (l, st) = (WalLabel { wal: "commit" }, log.stats());
         self.wal_records.get_or_create(&l).set(st.records as i64);
@@ -164,6 +175,7 @@ impl Server {
             gauges,
             log: log.clone(),
             metrics: metrics.clone(),
+            logs: logs.clone(),
             started: cfg.clock.now(),
             account: account.clone(),
         };
@@ -327,7 +339,7 @@ async fn health(State(s): State<AppState>) -> impl IntoResponse {
 }
 
 async fn prometheus_metrics(State(s): State<AppState>) -> impl IntoResponse {
-    s.gauges.refresh(&s.log, &s.metrics);
+    s.gauges.refresh(&s.log, &s.metrics, &s.logs);
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &s.prometheus) {
         tracing::error!(error = %e, "prometheus encoding failed");
