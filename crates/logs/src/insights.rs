@@ -309,12 +309,17 @@ fn rows_out(rows: &[Row]) -> Vec<Vec<ResultField>> {
     rows.iter().map(|r| r.iter().map(|(f, v)| ResultField { field: f.clone(), value: v.clone() }).collect()).collect()
 }
 
-/// What the scan of one query carries from record to record.
+/// What one scan thread of a query carries from record to record.
 struct ScanAcc {
     exec: Executor,
-    scanned: u64,
-    bytes: u64,
     since_snapshot: u64,
+}
+
+/// Records and bytes a query has read, over all its threads.
+#[derive(Default)]
+struct ScanCounts {
+    records: std::sync::atomic::AtomicU64,
+    bytes: std::sync::atomic::AtomicU64,
 }
 
 impl LogsService {
@@ -430,7 +435,8 @@ impl LogsService {
         run.progress.lock().status = Some(QueryStatus::Running);
         let started = std::time::Instant::now();
         let returns_ptr = query.returns_ptr();
-        let mut acc = ScanAcc { exec: query.executor(limit), scanned: 0, bytes: 0, since_snapshot: 0 };
+        let counts = Arc::new(ScanCounts::default());
+        let mut exec = query.executor(limit);
         let mut outcome = QueryStatus::Complete;
         let mut scanned_groups = 0;
         for (gid, gname) in &run.groups {
@@ -445,32 +451,43 @@ impl LogsService {
                 None => from,
             };
             let log_name = format!("{}:{gname}", run.scope.account);
-            let r = run.clone();
+            let (r, n, q) = (run.clone(), counts.clone(), query.clone());
             let gid_ = *gid;
+            // Every core reads blocks into its own executor; they merge at the end.
             let visited = self
                 .store
-                .visit_events(&run.scope, *gid, StreamSelect::All, from, to, None, acc, move |acc: &mut ScanAcc, e| {
-                    if r.cancel.load(Ordering::Relaxed) || started.elapsed() > QUERY_TIMEOUT {
-                        return;
-                    }
-                    let ptr = if returns_ptr { encode_ptr(gid_, e.ts, e.lsn, e.idx, e.stream) } else { String::new() };
-                    acc.exec.push(&LogRecord { timestamp: e.ts, ingestion_time: e.ingested, message: e.message, log_stream: e.stream, log_group: &log_name, ptr: &ptr });
-                    acc.scanned += 1;
-                    acc.bytes += e.message.len() as u64;
-                    acc.since_snapshot += 1;
-                    if acc.since_snapshot >= SNAPSHOT_EVERY {
-                        acc.since_snapshot = 0;
-                        let rows = acc.exec.snapshot();
-                        let mut p = r.progress.lock();
-                        p.rows = rows;
-                        p.stats.records_scanned = acc.scanned as f64;
-                        p.stats.bytes_scanned = acc.bytes as f64;
-                        p.stats.records_matched = acc.exec.records_matched() as f64;
-                    }
-                })
+                .visit_events_parallel(
+                    &run.scope,
+                    *gid,
+                    StreamSelect::All,
+                    from,
+                    to,
+                    None,
+                    move || ScanAcc { exec: q.executor(limit), since_snapshot: 0 },
+                    move |acc: &mut ScanAcc, e| {
+                        if r.cancel.load(Ordering::Relaxed) || started.elapsed() > QUERY_TIMEOUT {
+                            return;
+                        }
+                        let ptr = if returns_ptr { encode_ptr(gid_, e.ts, e.lsn, e.idx, e.stream) } else { String::new() };
+                        acc.exec.push(&LogRecord { timestamp: e.ts, ingestion_time: e.ingested, message: e.message, log_stream: e.stream, log_group: &log_name, ptr: &ptr });
+                        let scanned = n.records.fetch_add(1, Ordering::Relaxed) + 1;
+                        let bytes = n.bytes.fetch_add(e.message.len() as u64, Ordering::Relaxed) + e.message.len() as u64;
+                        acc.since_snapshot += 1;
+                        if acc.since_snapshot >= SNAPSHOT_EVERY {
+                            // Partial rows: what this thread has found so far.
+                            acc.since_snapshot = 0;
+                            let rows = acc.exec.snapshot();
+                            let mut p = r.progress.lock();
+                            p.rows = rows;
+                            p.stats.records_scanned = scanned as f64;
+                            p.stats.bytes_scanned = bytes as f64;
+                        }
+                    },
+                    |a: &mut ScanAcc, b: ScanAcc| a.exec.merge(b.exec),
+                )
                 .await;
             match visited {
-                Ok(a) => acc = a,
+                Ok(a) => exec.merge(a.exec),
                 Err(e) => {
                     tracing::error!(query = %run.id, error = %e, "query failed");
                     let mut p = run.progress.lock();
@@ -488,13 +505,13 @@ impl LogsService {
         if run.cancel.load(Ordering::Relaxed) {
             outcome = QueryStatus::Cancelled;
         }
-        let matched = acc.exec.records_matched();
-        let rows = acc.exec.finish();
+        let matched = exec.records_matched();
+        let rows = exec.finish();
         let mut p = run.progress.lock();
         p.stats = QueryStatistics {
             records_matched: matched as f64,
-            records_scanned: acc.scanned as f64,
-            bytes_scanned: acc.bytes as f64,
+            records_scanned: counts.records.load(Ordering::Relaxed) as f64,
+            bytes_scanned: counts.bytes.load(Ordering::Relaxed) as f64,
             log_groups_scanned: scanned_groups as f64,
             ..Default::default()
         };

@@ -68,7 +68,10 @@ impl TopN {
 
     /// Offers an event (copied only if it may be kept).
     pub fn offer(&mut self, e: EventRef<'_>) {
-        let pos = e.position();
+        self.offer_with(e.position(), || Kept::of(e));
+    }
+
+    fn offer_with(&mut self, pos: Position, kept: impl FnOnce() -> Kept) {
         if self.ascending {
             if self.small.len() == self.n {
                 self.overflowed = true;
@@ -77,7 +80,7 @@ impl TopN {
                 }
                 self.small.pop();
             }
-            self.small.push(Kept::of(e));
+            self.small.push(kept());
         } else {
             if self.large.len() == self.n {
                 self.overflowed = true;
@@ -86,7 +89,16 @@ impl TopN {
                 }
                 self.large.pop();
             }
-            self.large.push(std::cmp::Reverse(Kept::of(e)));
+            self.large.push(std::cmp::Reverse(kept()));
+        }
+    }
+
+    /// Folds in another selection of the same size and direction, offered other events.
+    pub fn merge(&mut self, other: TopN) {
+        self.overflowed |= other.overflowed;
+        let kept: Vec<Kept> = other.small.into_iter().chain(other.large.into_iter().map(|r| r.0)).collect();
+        for k in kept {
+            self.offer_with(k.pos, || k);
         }
     }
 
@@ -158,16 +170,25 @@ impl LogsService {
             None if input.start_from_head.unwrap_or(false) => (true, FIRST),
             None => (false, LAST),
         };
-        let top = TopN::new(limit, forward);
         let sel = StreamSelect::Names(vec![input.log_stream_name.clone()]);
         let top = self
             .store
-            .visit_events(&c.scope, id, sel, from, to, None, top, move |top, e| {
-                let p = e.position();
-                if (forward && p > bound) || (!forward && p < bound) {
-                    top.offer(e);
-                }
-            })
+            .visit_events_parallel(
+                &c.scope,
+                id,
+                sel,
+                from,
+                to,
+                None,
+                move || TopN::new(limit, forward),
+                move |top: &mut TopN, e| {
+                    let p = e.position();
+                    if (forward && p > bound) || (!forward && p < bound) {
+                        top.offer(e);
+                    }
+                },
+                TopN::merge,
+            )
             .await?;
         let mut page = top.into_sorted();
         cut_to_bytes(&mut page);
@@ -261,21 +282,30 @@ impl LogsService {
                 to = to.min(a.ts.saturating_add(1));
             }
         }
-        let top = TopN::new(limit, ascending);
         let blocks = matcher.block_test();
         let top = self
             .store
-            .visit_events(&c.scope, id, sel, from, to, blocks, top, move |top, e| {
-                let p = e.position();
-                if let Some(a) = after {
-                    if (ascending && p <= a) || (!ascending && p >= a) {
-                        return;
+            .visit_events_parallel(
+                &c.scope,
+                id,
+                sel,
+                from,
+                to,
+                blocks,
+                move || TopN::new(limit, ascending),
+                move |top: &mut TopN, e| {
+                    let p = e.position();
+                    if let Some(a) = after {
+                        if (ascending && p <= a) || (!ascending && p >= a) {
+                            return;
+                        }
                     }
-                }
-                if matcher.matches(e.message) {
-                    top.offer(e);
-                }
-            })
+                    if matcher.matches(e.message) {
+                        top.offer(e);
+                    }
+                },
+                TopN::merge,
+            )
             .await?;
         let overflowed = top.overflowed;
         let mut page = top.into_sorted();
@@ -313,6 +343,26 @@ mod tests {
 
     fn ev(ts: i64, lsn: u64) -> Kept {
         Kept { pos: Position { ts, lsn, idx: 0 }, stream: "s".into(), ingested: 0, message: "m".into() }
+    }
+
+    #[test]
+    fn merged_selections_equal_one_selection() {
+        let all: Vec<Kept> = (0..200).map(|i| ev((i * 7919) % 173, i as u64)).collect();
+        for ascending in [true, false] {
+            let offer = |t: &mut TopN, k: &Kept| t.offer(EventRef { stream: &k.stream, ts: k.pos.ts, ingested: 0, lsn: k.pos.lsn, idx: 0, message: &k.message });
+            let mut one = TopN::new(10, ascending);
+            all.iter().for_each(|k| offer(&mut one, k));
+            let mut parts: Vec<TopN> = (0..3).map(|_| TopN::new(10, ascending)).collect();
+            for (i, k) in all.iter().enumerate() {
+                offer(&mut parts[i % 3], k);
+            }
+            let mut merged = parts.remove(0);
+            for p in parts {
+                merged.merge(p);
+            }
+            assert!(merged.overflowed);
+            assert_eq!(merged.into_sorted(), one.into_sorted());
+        }
     }
 
     #[test]

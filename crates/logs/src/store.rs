@@ -419,24 +419,8 @@ impl LogStore {
         if to <= from {
             return Ok(acc);
         }
-        // Live streams and the LSN each started at.
-        let live: HashMap<String, u64> = {
-            let st = self.inner.state.lock();
-            let Some((_, g)) = st.group_by_id(id) else { return Ok(acc) };
-            g.streams.iter().filter(|(n, _)| streams.matches(n)).map(|(n, s)| (n.clone(), s.created_lsn)).collect()
-        };
-        let head: Vec<HeadEvent> = {
-            let h = self.inner.head.lock();
-            let mut out = Vec::new();
-            let pick = |e: &&HeadEvent| e.ts >= from && e.ts < to && live.get(&*e.stream).is_some_and(|since| e.lsn >= *since);
-            if let Some(v) = h.groups.get(&id) {
-                out.extend(v.iter().filter(pick).cloned());
-            }
-            if let Some(v) = h.flushing.get(&id) {
-                out.extend(v.iter().filter(pick).cloned());
-            }
-            out
-        };
+        let (live, head) = self.live_and_head(id, &streams, from, to);
+        let Some(live) = live else { return Ok(acc) };
         let live = Arc::new(live);
         let l = live.clone();
         let (mut pair, visited) = self
@@ -456,6 +440,84 @@ impl LogStore {
             (pair.1)(&mut pair.0, EventRef { stream: &e.stream, ts: e.ts, ingested: e.ingested, lsn: e.lsn, idx: e.idx, message: &e.message });
         }
         Ok(pair.0)
+    }
+
+    /// [`LogStore::visit_events`] with the stored blocks read on every core: each thread
+    /// visits into its own accumulator (`make()`), `merge` folds them into one, and the
+    /// head's events are visited into it last.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn visit_events_parallel<T, M, F, G>(
+        &self,
+        scope: &Scope,
+        id: u64,
+        streams: StreamSelect,
+        from: i64,
+        to: i64,
+        block_may_match: Option<Arc<BlockTest>>,
+        make: M,
+        visit: F,
+        mut merge: G,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        M: Fn() -> T + Send + Sync + 'static,
+        F: Fn(&mut T, EventRef<'_>) + Send + Sync + 'static,
+        G: FnMut(&mut T, T),
+    {
+        if to <= from {
+            return Ok(make());
+        }
+        let (live, head) = self.live_and_head(id, &streams, from, to);
+        let Some(live) = live else { return Ok(make()) };
+        let live = Arc::new(live);
+        let visit = Arc::new(visit);
+        let (l, v) = (live.clone(), visit.clone());
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (accs, visited) = self
+            .segments
+            .visit_parallel(&data_stream(scope, id), streams.key_filter(), from, to, block_may_match, threads, make, move |acc, rec| {
+                if let Some(e) = decode_record(rec) {
+                    if l.get(e.stream).is_some_and(|since| e.lsn >= *since) {
+                        v(acc, e);
+                    }
+                }
+                Ok(())
+            })
+            .await
+            .map_err(internal)?;
+        let mut accs = accs.into_iter();
+        let Some(mut acc) = accs.next() else { return Err(LogsError::Internal("a scan returned no accumulator".into())) };
+        for other in accs {
+            merge(&mut acc, other);
+        }
+        let per_day = max_lsn_per_day(&visited);
+        for e in head.iter().filter(|e| !stored(&per_day, e.ts, e.lsn)) {
+            visit(&mut acc, EventRef { stream: &e.stream, ts: e.ts, ingested: e.ingested, lsn: e.lsn, idx: e.idx, message: &e.message });
+        }
+        Ok(acc)
+    }
+
+    /// The live streams of group `id` the selection covers (with the LSN each started at;
+    /// `None` when the group is gone) and the head's events of them in `[from, to)`.
+    fn live_and_head(&self, id: u64, streams: &StreamSelect, from: i64, to: i64) -> (Option<HashMap<String, u64>>, Vec<HeadEvent>) {
+        let live: HashMap<String, u64> = {
+            let st = self.inner.state.lock();
+            let Some((_, g)) = st.group_by_id(id) else { return (None, Vec::new()) };
+            g.streams.iter().filter(|(n, _)| streams.matches(n)).map(|(n, s)| (n.clone(), s.created_lsn)).collect()
+        };
+        let head: Vec<HeadEvent> = {
+            let h = self.inner.head.lock();
+            let mut out = Vec::new();
+            let pick = |e: &&HeadEvent| e.ts >= from && e.ts < to && live.get(&*e.stream).is_some_and(|since| e.lsn >= *since);
+            if let Some(v) = h.groups.get(&id) {
+                out.extend(v.iter().filter(pick).cloned());
+            }
+            if let Some(v) = h.flushing.get(&id) {
+                out.extend(v.iter().filter(pick).cloned());
+            }
+            out
+        };
+        (Some(live), head)
     }
 
     /// Background maintenance at `now`: drops deleted groups' segments and segments past

@@ -29,7 +29,7 @@ pub use catalog::{Catalog, SegmentMeta, SqliteCatalog, CATALOG_SCHEMA_VERSION};
 pub use error::{Result, StoreError};
 pub use objects::BlobStore;
 pub use segment::{
-    merge_segments, BlockTest, KeyFilter, Record, RecordCursor, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader, SEGMENT_MAGIC,
+    merge_segments, BlockTest, KeyFilter, Record, RecordCursor, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader, ThreadDecoder, SEGMENT_MAGIC,
     SEGMENT_VERSION,
 };
 pub use segments::{CompactionPolicy, CompactionReport, RewriteReport, Rewriter, SegmentStore, SEGMENTS_PREFIX};

@@ -8,7 +8,7 @@
 use crate::catalog::{Catalog, SegmentMeta};
 use crate::error::{Result, StoreError};
 use crate::objects::BlobStore;
-use crate::segment::{merge_segments, BlockTest, KeyFilter, Record, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader};
+use crate::segment::{merge_segments, BlockTest, KeyFilter, Record, RecordRef, SegmentBuilder, SegmentEncoder, SegmentReader, ThreadDecoder};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -429,6 +429,54 @@ impl SegmentStore {
                 r.visit(&filter, from_ts, to_ts, block_may_match.as_deref(), &mut |rec| visit(&mut acc, rec))?;
             }
             Ok((acc, metas))
+        })
+        .await?
+    }
+
+    /// [`SegmentStore::visit`] on `threads` threads: the blocks to read are shared out as
+    /// they are taken, each thread visits into its own accumulator (`make()`), and the
+    /// accumulators come back with the segments visited. Records reach the visitors in no
+    /// particular order; a caller merges the accumulators.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn visit_parallel<T, M, F>(
+        &self,
+        stream: &str,
+        filter: KeyFilter,
+        from_ts: i64,
+        to_ts: i64,
+        block_may_match: Option<Arc<BlockTest>>,
+        threads: usize,
+        make: M,
+        visit: F,
+    ) -> Result<(Vec<T>, Vec<SegmentMeta>)>
+    where
+        T: Send + 'static,
+        M: Fn() -> T + Send + Sync + 'static,
+        F: Fn(&mut T, RecordRef<'_>) -> Result<()> + Send + Sync + 'static,
+    {
+        let segments = self.overlapping_readers(stream, from_ts, to_ts).await?;
+        let (metas, readers): (Vec<SegmentMeta>, Vec<Arc<SegmentReader>>) = segments.into_iter().unzip();
+        tokio::task::spawn_blocking(move || {
+            let work: Vec<(usize, usize)> =
+                readers.iter().enumerate().flat_map(|(r, reader)| reader.blocks_to_visit(&filter, from_ts, to_ts).into_iter().map(move |b| (r, b))).collect();
+            let threads = threads.clamp(1, work.len().max(1));
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            let run = || -> Result<T> {
+                let mut acc = make();
+                let mut decoder = ThreadDecoder::default();
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(&(r, b)) = work.get(i) else { return Ok(acc) };
+                    readers[r].visit_block(b, &filter, from_ts, to_ts, block_may_match.as_deref(), &mut decoder, &mut |rec| visit(&mut acc, rec))?;
+                }
+            };
+            let accs: Vec<Result<T>> = std::thread::scope(|scope| {
+                let others: Vec<_> = (1..threads).map(|_| scope.spawn(&run)).collect();
+                let mut out = vec![run()];
+                out.extend(others.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(StoreError::InvalidArgument("a scan thread panicked".into())))));
+                out
+            });
+            Ok((accs.into_iter().collect::<Result<Vec<T>>>()?, metas))
         })
         .await?
     }

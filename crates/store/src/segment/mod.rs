@@ -144,7 +144,7 @@ mod reader;
 
 pub use builder::{SegmentBuilder, SegmentEncoder};
 pub use merge::merge_segments;
-pub use reader::{BlockTest, RecordCursor, SegmentReader};
+pub use reader::{BlockTest, RecordCursor, SegmentReader, ThreadDecoder};
 
 #[cfg(test)]
 mod tests {

@@ -270,13 +270,26 @@ impl SegmentReader {
         if to_ts <= from_ts {
             return Ok(());
         }
+        let mut decoder = ThreadDecoder::default();
+        for i in self.blocks_to_visit(filter, from_ts, to_ts) {
+            self.visit_block(i, filter, from_ts, to_ts, block_may_match, &mut decoder, visit)?;
+        }
+        Ok(())
+    }
+
+    /// The blocks a [`SegmentReader::visit`] of `filter` and `[from_ts, to_ts)` reads, in
+    /// order: those whose key and time bounds may hold a wanted record.
+    pub fn blocks_to_visit(&self, filter: &KeyFilter, from_ts: i64, to_ts: i64) -> Vec<usize> {
+        if to_ts <= from_ts {
+            return Vec::new();
+        }
         if let KeyFilter::Exact(k) = filter {
             if !self.may_contain_key(k) {
-                return Ok(());
+                return Vec::new();
             }
         }
         let (lo, hi) = (from_ts, to_ts - 1);
-        let mut decoder = ThreadDecoder::default();
+        let mut out = Vec::new();
         for (i, b) in self.blocks.iter().enumerate() {
             if filter.is_past(&b.first_key) {
                 break;
@@ -284,17 +297,35 @@ impl SegmentReader {
             if b.max_ts < lo || b.min_ts > hi || !filter.may_overlap(&b.first_key, &b.last_key) {
                 continue;
             }
-            let decoder = decoder.get()?;
-            decoder.decompress(self, i)?;
-            if block_may_match.is_some_and(|test| !test(&decoder.raw)) {
-                self.blocks_skipped.fetch_add(1, Ordering::Relaxed);
-                continue;
-            }
-            decoder.parse(self, i)?;
-            for r in decoder.records() {
-                if r.ts >= lo && r.ts <= hi && filter.matches(r.key) {
-                    visit(r)?;
-                }
+            out.push(i);
+        }
+        out
+    }
+
+    /// [`SegmentReader::visit`] for one block (one of [`SegmentReader::blocks_to_visit`]),
+    /// decoded with the caller's `decoder` (one per thread).
+    #[allow(clippy::too_many_arguments)]
+    pub fn visit_block(
+        &self,
+        i: usize,
+        filter: &KeyFilter,
+        from_ts: i64,
+        to_ts: i64,
+        block_may_match: Option<&BlockTest>,
+        decoder: &mut ThreadDecoder,
+        visit: &mut dyn FnMut(RecordRef<'_>) -> Result<()>,
+    ) -> Result<()> {
+        let (lo, hi) = (from_ts, to_ts.saturating_sub(1));
+        let decoder = decoder.get()?;
+        decoder.decompress(self, i)?;
+        if block_may_match.is_some_and(|test| !test(&decoder.raw)) {
+            self.blocks_skipped.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        }
+        decoder.parse(self, i)?;
+        for r in decoder.records() {
+            if r.ts >= lo && r.ts <= hi && filter.matches(r.key) {
+                visit(r)?;
             }
         }
         Ok(())
@@ -404,11 +435,11 @@ thread_local! {
     static SCAN_DECODER: std::cell::RefCell<Option<BlockDecoder>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The thread's [`BlockDecoder`] (a zstd context and buffers kept warm between scans), taken
+/// The thread's block decoder (a zstd context and buffers kept warm between scans), taken
 /// on the first block a scan decodes (many scans skip every block) and given back when the
-/// scan ends.
+/// scan ends. One per thread of a scan.
 #[derive(Default)]
-struct ThreadDecoder(Option<BlockDecoder>);
+pub struct ThreadDecoder(Option<BlockDecoder>);
 
 impl ThreadDecoder {
     fn get(&mut self) -> Result<&mut BlockDecoder> {

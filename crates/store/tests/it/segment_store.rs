@@ -560,6 +560,22 @@ async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
     lsns.sort();
     assert_eq!(lsns, [20, 30, 40], "the segments of batches 1 to 3 overlap the range");
 
+    // On several threads: every record once, whatever thread read its block.
+    for threads in [1, 2, 3] {
+        let (accs, metas) = store
+            .visit_parallel("logs", KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000, None, threads, Vec::new, |acc: &mut Vec<Record>, r| {
+                acc.push(Record::new(r.key, r.ts, r.value));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(accs.len(), threads);
+        assert_eq!(metas.len(), 3);
+        let mut merged: Vec<Record> = accs.into_iter().flatten().collect();
+        merged.sort_by(Record::cmp_key_ts);
+        assert_eq!(merged, visited, "{threads} threads");
+    }
+
     let test: Arc<watchtrail_store::BlockTest> = Arc::new(|block: &[u8]| block.windows(6).any(|w| w == b"needle"));
     let ((hits, lent), _) = store
         .visit("logs", KeyFilter::All, i64::MIN, i64::MAX, Some(test), (Vec::new(), 0usize), |(hits, lent): &mut (Vec<String>, usize), r| {
