@@ -7,6 +7,7 @@
 //! - [`ops`]: registration with the gateway (awsJson 1.1, `Logs_20140328`).
 
 pub mod api;
+pub mod chunk;
 pub mod error;
 pub mod filter;
 pub mod insights;

@@ -57,8 +57,10 @@ async fn events_past_retention_disappear_and_newer_ones_stay() {
     assert_eq!((r.flushed_events, r.expired_segments), (1, 0));
     assert_eq!(messages(svc).await, ["old 1", "old 2", "new 1"]);
 
-    // Day 3 and a bit: the old events are past 3 days; the newer ones are not.
-    let later = Timestamp(t0.millis() + 3 * DAY + 60_000);
+    // Day 3 and two hours: the old events are past 3 days, and so is every chunk of their
+    // segment (a record's time is its chunk's first event, a chunk spans at most an hour);
+    // the newer ones are not.
+    let later = Timestamp(t0.millis() + 3 * DAY + 2 * 3_600_000);
     clock.set(later);
     assert_eq!(messages(svc).await, ["new 1"], "expired events are not read even before their segment is dropped");
     let r = svc.store().tick(later).await.expect("tick");
@@ -117,12 +119,12 @@ async fn events_across_midnight_are_stored_per_day_and_read_once() {
         let svc = &open(dir.path(), clock.clone()).await;
         svc.create_log_group(&caller(), CreateLogGroupInput { log_group_name: "g".into(), ..Default::default() }).await.expect("group");
         svc.create_log_stream(&caller(), LogStreamInput { log_group_name: "g".into(), log_stream_name: "s".into() }).await.expect("stream");
-        put(svc, "s", &[(midnight - 40 * 60_000, "day1 a"), (midnight - 60_000, "day1 b"), (midnight + 60_000, "day2 a")]).await;
+        put(svc, "s", &[(midnight - 40 * 60_000, "day1 a"), (midnight - 60_000, "day1 b"), (midnight + 2 * 3_600_000 + 60_000, "day2 a")]).await;
         let r = svc.store().tick_with(t0, true).await.expect("flush");
         assert_eq!(r.flushed_events, 3);
-        put(svc, "s", &[(midnight - 30_000, "day1 c"), (midnight + 120_000, "day2 b")]).await;
+        put(svc, "s", &[(midnight - 30_000, "day1 c"), (midnight + 2 * 3_600_000 + 120_000, "day2 b")]).await;
         svc.store().tick_with(t0, true).await.expect("flush and compact");
-        put(svc, "s", &[(midnight - 20_000, "day1 d"), (midnight + 180_000, "day2 c")]).await;
+        put(svc, "s", &[(midnight - 20_000, "day1 d"), (midnight + 2 * 3_600_000 + 180_000, "day2 c")]).await;
         assert_eq!(messages(svc).await, ["day1 a", "day1 b", "day1 c", "day1 d", "day2 a", "day2 b", "day2 c"]);
         svc.store().log().close();
     }
@@ -131,9 +133,28 @@ async fn events_across_midnight_are_stored_per_day_and_read_once() {
     svc.store().tick_with(t0, true).await.expect("flush");
     assert_eq!(messages(&svc).await, ["day1 a", "day1 b", "day1 c", "day1 d", "day2 a", "day2 b", "day2 c"], "after flushing the replayed events");
     svc.put_retention_policy(&caller(), PutRetentionPolicyInput { log_group_name: "g".into(), retention_in_days: 1 }).await.expect("retention");
-    let later = Timestamp(midnight + DAY + 30_000);
+    let later = Timestamp(midnight + DAY + 3_600_000 + 30_000);
     clock.set(later);
     let r = svc.store().tick(later).await.expect("tick");
     assert!(r.expired_segments >= 1, "{r:?}");
     assert_eq!(messages(&svc).await, ["day2 a", "day2 b", "day2 c"]);
+}
+
+/// A chunk whose first event has expired but whose later events have not stays stored.
+#[tokio::test]
+async fn a_chunk_with_unexpired_events_is_kept() {
+    let t0 = Timestamp(1_800_000_000_000);
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(ManualClock::new(t0));
+    let svc = &open(dir.path(), clock.clone()).await;
+    svc.create_log_group(&caller(), CreateLogGroupInput { log_group_name: "g".into(), ..Default::default() }).await.expect("group");
+    svc.create_log_stream(&caller(), LogStreamInput { log_group_name: "g".into(), log_stream_name: "s".into() }).await.expect("stream");
+    svc.put_retention_policy(&caller(), PutRetentionPolicyInput { log_group_name: "g".into(), retention_in_days: 1 }).await.expect("retention");
+    put(svc, "s", &[(t0.millis() - 50 * 60_000, "older"), (t0.millis() - 5 * 60_000, "newer")]).await;
+    svc.store().tick_with(t0, true).await.expect("flush");
+    let later = Timestamp(t0.millis() + DAY - 20 * 60_000);
+    clock.set(later);
+    let r = svc.store().tick(later).await.expect("tick");
+    assert_eq!(r.expired_segments, 0, "the chunk still holds an unexpired event");
+    assert_eq!(messages(svc).await, ["newer"]);
 }

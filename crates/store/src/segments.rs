@@ -35,7 +35,8 @@ const SCAN_RETRIES: usize = 3;
 pub struct CompactionPolicy {
     /// Level whose segments are merged; outputs go to `level + 1`.
     pub level: u32,
-    /// Fewest inputs worth a merge.
+    /// Fewest inputs worth a merge (1: a lone segment is rewritten at the next level, to
+    /// store it at that level's compression).
     pub min_inputs: usize,
     /// Most inputs merged into one output.
     pub max_inputs: usize,
@@ -520,7 +521,7 @@ impl SegmentStore {
         let mut report = CompactionReport::default();
         for group in groups
             .into_iter()
-            .filter(|g| g.len() >= policy.min_inputs.max(2))
+            .filter(|g| !g.is_empty() && g.len() >= policy.min_inputs.max(1))
         {
             self.compact_group(stream, &group, policy.level + 1, &mut report)
                 .await?;
