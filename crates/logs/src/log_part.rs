@@ -134,7 +134,13 @@ pub enum LogOp {
 
 /// Encodes an op for the commit log.
 pub fn encode(op: &LogOp) -> Result<Vec<u8>> {
-    postcard::to_allocvec(op).map_err(internal)
+    // Sized once for an events op (its messages plus a few bytes each), so the encoding does
+    // not grow and copy the buffer as it goes.
+    let hint = match op {
+        LogOp::Events { events, stream, .. } => 64 + stream.len() + events.iter().map(|(_, m)| m.len() + 16).sum::<usize>(),
+        _ => 256,
+    };
+    postcard::to_extend(op, Vec::with_capacity(hint)).map_err(internal)
 }
 
 /// Decodes an op read back from the commit log.

@@ -81,7 +81,8 @@ pub struct HeadEvent {
     /// Index in that request.
     pub idx: u32,
     /// The message.
-    pub message: Box<str>,
+    /// (Kept as received: shrinking it to a `Box<str>` would copy every message once more.)
+    pub message: String,
 }
 
 /// An event as a read sees it (borrowed from the head or a segment block).
@@ -174,7 +175,7 @@ impl Head {
                 continue;
             }
             self.bytes += message.len();
-            v.push(HeadEvent { stream: stream.clone(), ts, ingested: e.ingested, lsn, idx: e.first_index + i as u32, message: message.into_boxed_str() });
+            v.push(HeadEvent { stream: stream.clone(), ts, ingested: e.ingested, lsn, idx: e.first_index + i as u32, message });
         }
         self.oldest.get_or_insert(now);
     }
@@ -645,7 +646,8 @@ impl LogStore {
             };
             let encoded = tokio::task::spawn_blocking(move || -> watchtrail_store::Result<Vec<(i64, Vec<u8>, u64)>> {
                 let mut order: Vec<&HeadEvent> = evs.iter().collect();
-                order.sort_by(|a, b| (a.ts.div_euclid(Timestamp::DAY), &*a.stream, a.ts, a.lsn, a.idx).cmp(&(b.ts.div_euclid(Timestamp::DAY), &*b.stream, b.ts, b.lsn, b.idx)));
+                // (lsn, idx) is unique, so an unstable sort gives the one order.
+                order.sort_unstable_by(|a, b| (a.ts.div_euclid(Timestamp::DAY), &*a.stream, a.ts, a.lsn, a.idx).cmp(&(b.ts.div_euclid(Timestamp::DAY), &*b.stream, b.ts, b.lsn, b.idx)));
                 let mut value = Vec::new();
                 let mut out = Vec::new();
                 let mut rest: &[&HeadEvent] = &order;
