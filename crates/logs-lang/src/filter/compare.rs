@@ -1,7 +1,7 @@
 //! One comparison `OP VALUE` as JSON and space-delimited patterns write it, and how it judges a
 //! value from the message.
 
-use super::number::parse_number;
+use crate::number::parse_number;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

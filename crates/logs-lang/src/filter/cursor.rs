@@ -3,7 +3,7 @@
 
 use super::compare::{Comparison, Op, Operand, TextPattern};
 use super::error::PatternError;
-use super::number::parse_number;
+use crate::number::parse_number;
 use super::regex;
 
 /// A position in pattern text.

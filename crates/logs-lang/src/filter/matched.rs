@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::delimited::NamedFields;
 use super::json;
-use super::number::parse_number;
+use crate::number::parse_number;
 
 /// A value taken from a matched message.
 #[derive(Clone, Debug, PartialEq)]

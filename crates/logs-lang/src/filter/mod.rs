@@ -21,7 +21,6 @@ mod error;
 mod extract;
 mod json;
 mod matched;
-mod number;
 mod prefilter;
 mod regex;
 mod terms;

@@ -129,47 +129,9 @@ pub(crate) fn write_json(v: &Value, out: &mut String) {
     }
 }
 
-/// Reads text as a number: optional sign, digits with an optional fraction, optional exponent.
-/// Refuses `NaN`, `inf`, hex, blanks and anything else `f64::from_str` would be lenient about.
+/// Reads text as a number (the crate's number grammar), finite only.
 pub(crate) fn parse_number(s: &str) -> Option<f64> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-        i += 1;
-    }
-    let digits_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let mut digits = i - digits_start;
-    if i < b.len() && b[i] == b'.' {
-        i += 1;
-        let frac_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        digits += i - frac_start;
-    }
-    if digits == 0 {
-        return None;
-    }
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        i += 1;
-        if i < b.len() && (b[i] == b'-' || b[i] == b'+') {
-            i += 1;
-        }
-        let exp_start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == exp_start {
-            return None;
-        }
-    }
-    if i != b.len() {
-        return None;
-    }
-    s.parse::<f64>().ok().filter(|f| f.is_finite())
+    crate::number::parse_number(s).filter(|f| f.is_finite())
 }
 
 /// Number text: integers without a fraction, other values in the shortest form that reads back

@@ -1,7 +1,9 @@
-//! The number grammar shared by patterns and messages: an optional sign, digits with an
-//! optional fraction, and an optional exponent (`+1000`, `-3.5`, `10e-3`, `.5`).
+//! The number grammar shared by filter patterns, messages and Logs Insights values: an
+//! optional sign, digits with an optional fraction, and an optional exponent (`+1000`,
+//! `-3.5`, `10e-3`, `.5`).
 
-/// Parses `text` as a whole if it follows the filter-pattern number grammar.
+/// Parses `text` as a whole if it follows the number grammar (an exponent too large gives
+/// an infinity; callers that need finite numbers filter them).
 ///
 /// Refuses what `f64::from_str` would also take but a log number never spells
 /// (`inf`, `NaN`, empty mantissas, surrounding spaces).
