@@ -14,8 +14,7 @@ use aws_sdk_cloudwatch::operation::RequestId;
 use aws_sdk_cloudwatch::types::{Metric, MetricDataQuery, MetricDatum, MetricStat, ScanBy};
 use common::*;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -48,35 +47,7 @@ fn crash_child_entry() {
 }
 
 fn spawn_child(dir: &std::path::Path) -> (Child, String) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut child = Command::new(exe)
-        .args(["crash_child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn child");
-    let stdout = child.stdout.take().expect("child stdout");
-    // libtest prints "test crash_child_entry ... " before the test's own output, so READY may
-    // follow other text on its line. The reader thread keeps draining stdout afterwards.
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(pos) = line.find("READY ") {
-                let _ = tx.send(line[pos + 6..].trim().to_string());
-            }
-        }
-    });
-    let endpoint = match rx.recv_timeout(std::time::Duration::from_secs(120)) {
-        Ok(ep) => ep,
-        Err(e) => {
-            let _ = child.kill();
-            panic!("child server did not become ready: {e}");
-        }
-    };
-    (child, endpoint)
+    common::spawn_child("crash_child_entry", CHILD_ENV, dir)
 }
 
 /// Acknowledged datums: metric name → (timestamp seconds → value).

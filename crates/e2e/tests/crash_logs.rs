@@ -12,8 +12,7 @@ use aws_sdk_cloudwatchlogs::operation::RequestId;
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use common::*;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -46,45 +45,7 @@ fn logs_crash_child_entry() {
 }
 
 fn spawn_child(dir: &std::path::Path) -> (Child, String) {
-    let exe = std::env::current_exe().expect("test binary path");
-    let mut child = Command::new(exe)
-        .args(["logs_crash_child_entry", "--exact", "--nocapture", "--test-threads=1"])
-        .env(CHILD_ENV, dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn child");
-    let stdout = child.stdout.take().expect("child stdout");
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Some(pos) = line.find("READY ") {
-                let _ = tx.send(line[pos + 6..].trim().to_string());
-            }
-        }
-    });
-    let endpoint = match rx.recv_timeout(std::time::Duration::from_secs(120)) {
-        Ok(ep) => ep,
-        Err(e) => {
-            let _ = child.kill();
-            panic!("child server did not become ready: {e}");
-        }
-    };
-    (child, endpoint)
-}
-
-fn client(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
-    let http = aws_smithy_http_client::Builder::new().build_http();
-    let conf = aws_sdk_cloudwatchlogs::Config::builder()
-        .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(AKID, SECRET, None, None, "test"))
-        .http_client(http)
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+    common::spawn_child("logs_crash_child_entry", CHILD_ENV, dir)
 }
 
 /// Acknowledged events: message → timestamp.
@@ -92,7 +53,7 @@ type Acked = Arc<Mutex<HashMap<String, i64>>>;
 
 /// Reads the whole group back; every acknowledged event must be there exactly once.
 async fn verify(endpoint: &str, acked: &Acked) -> usize {
-    let c = client(endpoint);
+    let c = logs_with(endpoint);
     let mut seen: HashMap<String, (i64, usize)> = HashMap::new();
     let mut pages = c.filter_log_events().log_group_name(GROUP).into_paginator().send();
     while let Some(p) = pages.next().await {
@@ -121,7 +82,7 @@ async fn sigkill_during_sustained_put_log_events_loses_no_acknowledged_event() {
     let mut verified = 0;
     for (cycle, kill_at) in kill_after.iter().enumerate() {
         let (mut child, endpoint) = spawn_child(dir.path());
-        let c = client(&endpoint);
+        let c = logs_with(&endpoint);
         if cycle == 0 {
             c.create_log_group().log_group_name(GROUP).send().await.expect("group");
         } else {
@@ -134,7 +95,7 @@ async fn sigkill_during_sustained_put_log_events_loses_no_acknowledged_event() {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let mut writers = Vec::new();
         for w in 0..WRITERS {
-            let c = client(&endpoint);
+            let c = logs_with(&endpoint);
             let (acked, acks, acked_ids, stop) = (acked.clone(), acks.clone(), acked_ids.clone(), stop_rx.clone());
             let stream = format!("c{cycle}w{w}");
             writers.push(tokio::spawn(async move {

@@ -235,8 +235,7 @@ async fn events_survive_a_restart_from_the_log_and_from_segments() {
     let base = now_ms() - 60_000;
     {
         let server = watchtrail::Server::start(config(dir.path())).await.expect("start");
-        let ts_ref = TestServerRef(&server);
-        let c = ts_ref.client();
+        let c = logs_with(&server.endpoint());
         c.create_log_group().log_group_name("g").send().await.expect("group");
         c.create_log_stream().log_group_name("g").log_stream_name("s").send().await.expect("stream");
         put(&c, "g", "s", (0..5).map(|i| ev(base + i, &format!("flushed {i}"))).collect()).await;
@@ -247,7 +246,7 @@ async fn events_survive_a_restart_from_the_log_and_from_segments() {
         server.stop_without_flush().await;
     }
     let server = watchtrail::Server::start(config(dir.path())).await.expect("restart");
-    let c = TestServerRef(&server).client();
+    let c = logs_with(&server.endpoint());
     let got = c.get_log_events().log_group_name("g").log_stream_name("s").start_from_head(true).send().await.expect("get");
     let msgs: Vec<&str> = got.events().iter().filter_map(|e| e.message()).collect();
     assert_eq!(msgs, ["flushed 0", "flushed 1", "flushed 2", "flushed 3", "flushed 4", "in the log 5", "in the log 6", "in the log 7"]);
@@ -260,23 +259,6 @@ async fn events_survive_a_restart_from_the_log_and_from_segments() {
     let again = c.filter_log_events().log_group_name("g").send().await.expect("filter");
     assert_eq!(again.events().len(), 8);
     server.shutdown().await.expect("shutdown");
-}
-
-/// A client for a server started outside [`start`].
-struct TestServerRef<'a>(&'a watchtrail::Server);
-
-impl TestServerRef<'_> {
-    fn client(&self) -> aws_sdk_cloudwatchlogs::Client {
-        let http = aws_smithy_http_client::Builder::new().build_http();
-        let conf = aws_sdk_cloudwatchlogs::Config::builder()
-            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-            .endpoint_url(self.0.endpoint())
-            .credentials_provider(aws_credential_types::Credentials::new(AKID, SECRET, None, None, "test"))
-            .http_client(http)
-            .build();
-        aws_sdk_cloudwatchlogs::Client::from_conf(conf)
-    }
 }
 
 #[tokio::test]
@@ -294,3 +276,4 @@ async fn delivery_class_groups_keep_one_day_and_refuse_insights() {
     let bad = c.create_log_group().log_group_name("x").log_group_class(aws_sdk_cloudwatchlogs::types::LogGroupClass::from("COLD")).send().await.expect_err("unknown class");
     assert_eq!(bad.into_service_error().meta().code(), Some("InvalidParameterException"));
 }
+

@@ -56,11 +56,16 @@ pub fn cloudwatch_with(endpoint: &str, akid: &str, secret: &str) -> aws_sdk_clou
 
 /// A CloudWatch Logs client (awsJson 1.1) for the test server with the root credentials.
 pub fn logs(ts: &TestServer) -> aws_sdk_cloudwatchlogs::Client {
+    logs_with(&ts.server.endpoint())
+}
+
+/// A CloudWatch Logs client for `endpoint` with the root credentials.
+pub fn logs_with(endpoint: &str) -> aws_sdk_cloudwatchlogs::Client {
     let http = aws_smithy_http_client::Builder::new().build_http();
     let conf = aws_sdk_cloudwatchlogs::Config::builder()
         .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
         .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
-        .endpoint_url(ts.server.endpoint())
+        .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(AKID, SECRET, None, None, "test"))
         .http_client(http)
         .build();
@@ -87,4 +92,41 @@ pub fn minute_now() -> (aws_smithy_types::DateTime, i64) {
 /// An SDK timestamp from epoch seconds.
 pub fn at(secs: i64) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(secs)
+}
+
+/// Re-executes this test binary to run only the test `entry` (a crash-test child), with the
+/// environment variable `env` naming the data directory `dir`; waits for its `READY <endpoint>`
+/// line. The child exits when its stdin closes, so it never outlives the test.
+pub fn spawn_child(entry: &str, env: &str, dir: &Path) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let exe = std::env::current_exe().expect("test binary path");
+    let mut child = Command::new(exe)
+        .args([entry, "--exact", "--nocapture", "--test-threads=1"])
+        .env(env, dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn child");
+    let stdout = child.stdout.take().expect("child stdout");
+    // libtest prints "test <entry> ... " before the test's own output, so READY may follow
+    // other text on its line. The reader thread keeps draining stdout afterwards.
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(pos) = line.find("READY ") {
+                let _ = tx.send(line[pos + 6..].trim().to_string());
+            }
+        }
+    });
+    let endpoint = match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(ep) => ep,
+        Err(e) => {
+            let _ = child.kill();
+            panic!("child server did not become ready: {e}");
+        }
+    };
+    (child, endpoint)
 }
