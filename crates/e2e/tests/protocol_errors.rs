@@ -423,7 +423,7 @@ async fn unknown_operations_and_targets() {
         "InvalidAction",
         "InvalidAction",
     ));
-    for target in ["Logs_20140328.PutLogEvents", "NoSuchService.PutMetricData", "PutMetricData", "GraniteServiceVersion20100801"] {
+    for target in ["Kinesis_20131202.PutRecord", "NoSuchService.PutMetricData", "PutMetricData", "GraniteServiceVersion20100801"] {
         let req = raw::request(Proto::Json, PUT, &put_params()).header("x-amz-target", target);
         cases.push(
             Case::new(format!("unknown X-Amz-Target {target}"), Proto::Json, req, 400, "UnknownOperationException", "UnknownOperationException")
