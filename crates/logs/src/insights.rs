@@ -611,12 +611,27 @@ impl LogsService {
         let from = at - 15 * 60_000;
         let (total, counts) = self
             .store
-            .visit_events(&c.scope, id, StreamSelect::All, from, at.saturating_add(1), None, (0u64, HashMap::<String, u64>::new()), |(total, counts), e| {
-                *total += 1;
-                for f in insights::discover_fields(e.message) {
-                    *counts.entry(f).or_default() += 1;
-                }
-            })
+            .visit_events_parallel(
+                &c.scope,
+                id,
+                StreamSelect::All,
+                from,
+                at.saturating_add(1),
+                None,
+                || (0u64, HashMap::<String, u64>::new()),
+                |(total, counts): &mut (u64, HashMap<String, u64>), e| {
+                    *total += 1;
+                    for f in insights::discover_fields(e.message) {
+                        *counts.entry(f).or_default() += 1;
+                    }
+                },
+                |(total, counts), (t, other)| {
+                    *total += t;
+                    for (f, n) in other {
+                        *counts.entry(f).or_default() += n;
+                    }
+                },
+            )
             .await?;
         let mut fields: Vec<LogGroupField> = Vec::new();
         if total > 0 {
@@ -638,17 +653,31 @@ impl LogsService {
         let log_name = format!("{}:{name}", c.scope.account);
         let found = self
             .store
-            .visit_events(&c.scope, group, StreamSelect::Names(vec![stream]), ts, ts.saturating_add(1), None, None, move |found: &mut Option<BTreeMap<String, String>>, e| {
-                if e.lsn == lsn && e.idx == idx {
-                    let mut rec: BTreeMap<String, String> = insights::discover_field_values(e.message).into_iter().collect();
-                    rec.insert("@timestamp".into(), e.ts.to_string());
-                    rec.insert("@ingestionTime".into(), e.ingested.to_string());
-                    rec.insert("@message".into(), e.message.to_string());
-                    rec.insert("@logStream".into(), e.stream.to_string());
-                    rec.insert("@log".into(), log_name.clone());
-                    *found = Some(rec);
-                }
-            })
+            .visit_events_parallel(
+                &c.scope,
+                group,
+                StreamSelect::Names(vec![stream]),
+                ts,
+                ts.saturating_add(1),
+                None,
+                || None,
+                move |found: &mut Option<BTreeMap<String, String>>, e| {
+                    if e.lsn == lsn && e.idx == idx {
+                        let mut rec: BTreeMap<String, String> = insights::discover_field_values(e.message).into_iter().collect();
+                        rec.insert("@timestamp".into(), e.ts.to_string());
+                        rec.insert("@ingestionTime".into(), e.ingested.to_string());
+                        rec.insert("@message".into(), e.message.to_string());
+                        rec.insert("@logStream".into(), e.stream.to_string());
+                        rec.insert("@log".into(), log_name.clone());
+                        *found = Some(rec);
+                    }
+                },
+                |found, other| {
+                    if found.is_none() {
+                        *found = other;
+                    }
+                },
+            )
             .await?;
         let log_record = found.ok_or_else(|| LogsError::ResourceNotFound("The specified log record does not exist.".into()))?;
         Ok(GetLogRecordOutput { log_record })

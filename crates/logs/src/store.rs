@@ -410,39 +410,11 @@ impl LogStore {
 
     /// Visits the events of group `id` in `scope` from the chosen streams with
     /// `from <= ts < to` that belong to live streams (not to a deleted stream of the same
-    /// name), as `visit(&mut acc, event)`, each exactly once and in no particular order.
-    /// Stored blocks whose bytes `block_may_match` refuses are skipped (it may only refuse
-    /// blocks none of whose events the caller wants).
-    pub async fn visit_events<T, F>(&self, scope: &Scope, id: u64, streams: StreamSelect, from: i64, to: i64, block_may_match: Option<Arc<BlockTest>>, acc: T, visit: F) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut T, EventRef<'_>) + Send + 'static,
-    {
-        if to <= from {
-            return Ok(acc);
-        }
-        let (live, head) = self.live_and_head(id, &streams, from, to);
-        let Some(live) = live else { return Ok(acc) };
-        let live = Arc::new(live);
-        let l = live.clone();
-        let (mut pair, visited) = self
-            .segments
-            .visit(&data_stream(scope, id), streams.key_filter(), from.saturating_sub(chunk::CHUNK_SPAN_MS), to, block_may_match, (acc, visit), move |(acc, visit), rec| {
-                visit_chunk(rec, from, to, &l, &mut |e| visit(acc, e));
-                Ok(())
-            })
-            .await
-            .map_err(internal)?;
-        let per_day = max_lsn_per_day(&visited);
-        for e in head.iter().filter(|e| !stored(&per_day, e.ts, e.lsn)) {
-            (pair.1)(&mut pair.0, EventRef { stream: &e.stream, ts: e.ts, ingested: e.ingested, lsn: e.lsn, idx: e.idx, message: &e.message });
-        }
-        Ok(pair.0)
-    }
-
-    /// [`LogStore::visit_events`] with the stored blocks read on every core: each thread
-    /// visits into its own accumulator (`make()`), `merge` folds them into one, and the
-    /// head's events are visited into it last.
+    /// name), each exactly once and in no particular order. Stored blocks are read on every
+    /// core: each thread visits into its own accumulator (`make()`), `merge` folds them into
+    /// one, and the head's events are visited into it last. Blocks whose bytes
+    /// `block_may_match` refuses are skipped (it may only refuse blocks none of whose events
+    /// the caller wants).
     #[allow(clippy::too_many_arguments)]
     pub async fn visit_events_parallel<T, M, F, G>(
         &self,

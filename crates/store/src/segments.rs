@@ -411,33 +411,13 @@ impl SegmentStore {
         .await?
     }
 
-    /// Visits the records of `stream` matching `filter` with `from_ts <= ts < to_ts`, as
-    /// `visit(&mut acc, record)`, off the async runtime, segments in write order (each in
-    /// `(key, ts)` order); blocks `block_may_match` refuses are skipped unparsed. Returns
-    /// `acc` and the segments visited (their LSNs and time ranges), so a reader that also
-    /// holds unflushed records can skip those the segments already hold.
-    pub async fn visit<T, F>(&self, stream: &str, filter: KeyFilter, from_ts: i64, to_ts: i64, block_may_match: Option<Arc<BlockTest>>, acc: T, mut visit: F) -> Result<(T, Vec<SegmentMeta>)>
-    where
-        T: Send + 'static,
-        F: FnMut(&mut T, RecordRef<'_>) -> Result<()> + Send + 'static,
-    {
-        let mut segments = self.overlapping_readers(stream, from_ts, to_ts).await?;
-        segments.sort_by(|(a, _), (b, _)| (a.max_lsn, &a.id).cmp(&(b.max_lsn, &b.id)));
-        let (metas, readers): (Vec<SegmentMeta>, Vec<Arc<SegmentReader>>) = segments.into_iter().unzip();
-        tokio::task::spawn_blocking(move || {
-            let mut acc = acc;
-            for r in &readers {
-                r.visit(&filter, from_ts, to_ts, block_may_match.as_deref(), &mut |rec| visit(&mut acc, rec))?;
-            }
-            Ok((acc, metas))
-        })
-        .await?
-    }
-
-    /// [`SegmentStore::visit`] on `threads` threads: the blocks to read are shared out as
-    /// they are taken, each thread visits into its own accumulator (`make()`), and the
-    /// accumulators come back with the segments visited. Records reach the visitors in no
-    /// particular order; a caller merges the accumulators.
+    /// Visits the records of `stream` matching `filter` with `from_ts <= ts < to_ts` on
+    /// `threads` threads, off the async runtime: the blocks to read are shared out as they are
+    /// taken, each thread visits into its own accumulator (`make()`), and blocks whose
+    /// decompressed bytes `block_may_match` refuses are skipped unparsed. Returns the
+    /// accumulators (a caller merges them; records reach them in no particular order) and the
+    /// segments visited (their LSNs and time ranges), so a reader that also holds unflushed
+    /// records can skip those the segments already hold.
     #[allow(clippy::too_many_arguments)]
     pub async fn visit_parallel<T, M, F>(
         &self,

@@ -9,7 +9,7 @@ use bytes::Bytes;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A test over a decompressed block's bytes: `false` means no record of the block can be
-/// wanted, so it is not parsed (see [`SegmentReader::visit`]).
+/// wanted, so it is not parsed (see [`SegmentReader::visit_block`]).
 pub type BlockTest = dyn Fn(&[u8]) -> bool + Send + Sync;
 
 /// A validated, read-only view of one segment's bytes.
@@ -255,30 +255,8 @@ impl SegmentReader {
         Ok(())
     }
 
-    /// Visits the records matching `filter` with `from_ts <= ts < to_ts`, in `(key, ts)`
-    /// order, lending each one (no copy). Blocks outside the key or time bounds are not
-    /// decompressed; a decompressed block whose bytes `block_may_match` refuses is not parsed
-    /// (a caller looking for literal text passes a test that the text occurs in them).
-    pub fn visit(
-        &self,
-        filter: &KeyFilter,
-        from_ts: i64,
-        to_ts: i64,
-        block_may_match: Option<&BlockTest>,
-        visit: &mut dyn FnMut(RecordRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        if to_ts <= from_ts {
-            return Ok(());
-        }
-        let mut decoder = ThreadDecoder::default();
-        for i in self.blocks_to_visit(filter, from_ts, to_ts) {
-            self.visit_block(i, filter, from_ts, to_ts, block_may_match, &mut decoder, visit)?;
-        }
-        Ok(())
-    }
-
-    /// The blocks a [`SegmentReader::visit`] of `filter` and `[from_ts, to_ts)` reads, in
-    /// order: those whose key and time bounds may hold a wanted record.
+    /// The blocks a visit of `filter` and `[from_ts, to_ts)` reads, in order: those whose key
+    /// and time bounds may hold a wanted record.
     pub fn blocks_to_visit(&self, filter: &KeyFilter, from_ts: i64, to_ts: i64) -> Vec<usize> {
         if to_ts <= from_ts {
             return Vec::new();
@@ -302,8 +280,11 @@ impl SegmentReader {
         out
     }
 
-    /// [`SegmentReader::visit`] for one block (one of [`SegmentReader::blocks_to_visit`]),
-    /// decoded with the caller's `decoder` (one per thread).
+    /// Visits the records of one block (one of [`SegmentReader::blocks_to_visit`]) matching
+    /// `filter` with `from_ts <= ts < to_ts`, lending each one (no copy), decoded with the
+    /// caller's `decoder` (one per thread). A decompressed block whose bytes
+    /// `block_may_match` refuses is not parsed (a caller looking for literal text passes a
+    /// test that the text occurs in them).
     #[allow(clippy::too_many_arguments)]
     pub fn visit_block(
         &self,
@@ -331,7 +312,7 @@ impl SegmentReader {
         Ok(())
     }
 
-    /// Blocks a [`SegmentReader::visit`] decompressed and then skipped unparsed.
+    /// Blocks a visit decompressed and then skipped unparsed.
     pub fn blocks_skipped(&self) -> u64 {
         self.blocks_skipped.load(Ordering::Relaxed)
     }

@@ -528,8 +528,8 @@ async fn rewrite_replaces_inputs_with_what_the_rewriter_emits() {
     assert!(store.scan("metrics", &KeyFilter::All, i64::MIN, i64::MAX).await.unwrap().is_empty());
 }
 
-/// `visit` lends exactly what `scan` returns (in write order per segment), reports the
-/// highest LSN of the segments it read, and a block test that refuses blocks lacking a
+/// A visit lends exactly what `scan` returns, reports the segments it read, on any number
+/// of threads, and a block test that refuses blocks lacking a
 /// needle skips them without changing what the wanted records are.
 #[tokio::test]
 async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
@@ -547,13 +547,14 @@ async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
         store.write("logs", records, (b as u64 + 1) * 10).await.unwrap();
     }
     let scanned = store.scan("logs", &KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000).await.unwrap();
-    let (mut visited, metas) = store
-        .visit("logs", KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000, None, Vec::new(), |acc: &mut Vec<Record>, r| {
+    let (accs, metas) = store
+        .visit_parallel("logs", KeyFilter::Prefix(b"stream-".to_vec()), 5_000, 35_000, None, 1, Vec::new, |acc: &mut Vec<Record>, r| {
             acc.push(Record::new(r.key, r.ts, r.value));
             Ok(())
         })
         .await
         .unwrap();
+    let mut visited: Vec<Record> = accs.into_iter().flatten().collect();
     visited.sort_by(Record::cmp_key_ts);
     assert_eq!(visited, sorted(scanned));
     let mut lsns: Vec<u64> = metas.iter().map(|m| m.max_lsn).collect();
@@ -577,8 +578,8 @@ async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
     }
 
     let test: Arc<watchtrail_store::BlockTest> = Arc::new(|block: &[u8]| block.windows(6).any(|w| w == b"needle"));
-    let ((hits, lent), _) = store
-        .visit("logs", KeyFilter::All, i64::MIN, i64::MAX, Some(test), (Vec::new(), 0usize), |(hits, lent): &mut (Vec<String>, usize), r| {
+    let (accs, _) = store
+        .visit_parallel("logs", KeyFilter::All, i64::MIN, i64::MAX, Some(test), 1, || (Vec::new(), 0usize), |(hits, lent): &mut (Vec<String>, usize), r| {
             *lent += 1;
             if r.value.ends_with(b"needle") {
                 hits.push(String::from_utf8_lossy(r.value).into_owned());
@@ -587,6 +588,7 @@ async fn visit_lends_what_scan_returns_and_block_tests_skip_blocks() {
         })
         .await
         .unwrap();
+    let (hits, lent) = accs.into_iter().next().unwrap();
     assert_eq!(hits, ["line 2/77 needle"]);
     assert_eq!(all.iter().filter(|r| r.value.ends_with(b"needle")).count(), 1);
     assert!(lent < all.len() / 10, "blocks without the needle were not parsed: {lent} of {} records lent", all.len());
